@@ -1,0 +1,77 @@
+package dev.streamtools.impl.memory;
+
+import dev.streamtools.Message;
+import dev.streamtools.Producer;
+import dev.streamtools.SendException;
+import dev.streamtools.SendOptions;
+import dev.streamtools.SendResult;
+import dev.streamtools.Transports;
+import io.vertx.core.Future;
+import io.vertx.core.Vertx;
+import io.vertx.core.eventbus.DeliveryOptions;
+import io.vertx.core.json.JsonObject;
+
+/** Sends are event-bus requests; a consumer answers when it takes the message into its handler queue. */
+final class MemoryProducer implements Producer {
+
+  private final Vertx vertx;
+  private final String queue;
+  private final long sendTimeoutMillis;
+  private final DeliveryOptions deliveryOptions;
+  private volatile boolean closed;
+
+  MemoryProducer(Vertx vertx, String queue, JsonObject config) {
+    this.vertx = vertx;
+    this.queue = queue;
+    this.sendTimeoutMillis = MemoryWire.sendTimeoutMillis(config);
+    // never modified after this: shared by every send that uses the default timeout
+    this.deliveryOptions = new DeliveryOptions().setSendTimeout(sendTimeoutMillis);
+    MemoryWire.registerCodec(vertx);
+  }
+
+  @Override
+  public String transport() {
+    return Transports.MEMORY;
+  }
+
+  @Override
+  public String queue() {
+    return queue;
+  }
+
+  @Override
+  public Future<Void> init() {
+    return Future.succeededFuture();
+  }
+
+  @Override
+  public Future<SendResult> sendForResult(Message message, SendOptions options) {
+    if (closed) {
+      return Future.failedFuture(new SendException(Transports.MEMORY, queue, message.id(), "producer is closed", null));
+    }
+    long timeout = options.timeout() != null ? options.timeout().toMillis() : sendTimeoutMillis;
+    DeliveryOptions delivery = timeout == sendTimeoutMillis ? deliveryOptions
+      : new DeliveryOptions().setSendTimeout(timeout);
+    return MemoryQueues.request(vertx, queue, new MemoryWire.Envelope(addressed(message, options), 1), delivery)
+      .map(reply -> SendResult.of(Transports.MEMORY, queue, message.id()))
+      .recover(e -> Future.failedFuture(new SendException(Transports.MEMORY, queue, message.id(),
+        MemoryWire.describe(e, queue, timeout), e)));
+  }
+
+  private Message addressed(Message message, SendOptions options) {
+    if (options.key() == null && options.headers().isEmpty()) {
+      return MemoryWire.addressedTo(message, queue);
+    }
+    Message.Builder b = message.toBuilder().queue(queue).headers(options.headers());
+    if (options.key() != null) {
+      b.key(options.key());
+    }
+    return b.build();
+  }
+
+  @Override
+  public Future<Void> close() {
+    closed = true;
+    return Future.succeededFuture();
+  }
+}

@@ -1,0 +1,149 @@
+package dev.streamtools.bench.impl;
+
+import io.vertx.core.Vertx;
+
+import java.io.IOException;
+import java.io.PrintStream;
+import java.lang.management.ManagementFactory;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.time.OffsetDateTime;
+import java.time.temporal.ChronoUnit;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+
+/** One benchmark run: every selected comparison, then the stall scenarios, then the report. */
+public final class Bench {
+
+  private final BenchOptions options;
+  private final PrintStream progress;
+
+  /**
+   * @param options the run's options
+   * @param progress where progress goes
+   */
+  public Bench(BenchOptions options, PrintStream progress) {
+    this.options = options;
+    this.progress = progress;
+  }
+
+  /** The results of a run. */
+  public static final class Outcome {
+    private final List<ComparisonResult> comparisons;
+    private final List<StallResult> stalls;
+    private final String markdown;
+
+    Outcome(List<ComparisonResult> comparisons, List<StallResult> stalls, String markdown) {
+      this.comparisons = comparisons;
+      this.stalls = stalls;
+      this.markdown = markdown;
+    }
+
+    /** @return the comparisons that were selected */
+    public List<ComparisonResult> comparisons() {
+      return comparisons;
+    }
+
+    /** @return the stall scenarios that were selected */
+    public List<StallResult> stalls() {
+      return stalls;
+    }
+
+    /** @return the report */
+    public String markdown() {
+      return markdown;
+    }
+
+    /** @return whether every selected comparison ran on both sides without failed operations */
+    public boolean allRan() {
+      return comparisons.stream().allMatch(c -> c.complete() && c.errors() == 0);
+    }
+  }
+
+  /** @return the outcome; comparisons that cannot run are reported in it */
+  public Outcome run() {
+    String loadBefore = loadAverage();
+    long t0 = System.nanoTime();
+    OffsetDateTime started = OffsetDateTime.now().truncatedTo(ChronoUnit.SECONDS);
+    Vertx vertx = Vertx.vertx();
+    List<ComparisonResult> results = new ArrayList<>();
+    List<StallResult> stalls = new ArrayList<>();
+    try {
+      List<Comparison> all = new ArrayList<>();
+      all.addAll(MemoryBench.comparisons(vertx, options));
+      all.addAll(HttpBench.comparisons(vertx, options));
+      all.addAll(KafkaBench.comparisons(vertx, options));
+      all.addAll(RabbitBench.comparisons(vertx, options));
+      Harness harness = new Harness(options, progress);
+      for (Comparison c : all) {
+        if (options.selected(c.name())) {
+          results.add(harness.run(c));
+        }
+      }
+      Stalls s = new Stalls(vertx, options, progress);
+      for (Map.Entry<String, Stalls.Scenario> e : s.scenarios().entrySet()) {
+        if (options.selected(e.getKey())) {
+          stalls.add(s.run(e.getKey(), e.getValue()));
+        }
+      }
+    } finally {
+      vertx.close().toCompletionStage().toCompletableFuture().join();
+    }
+    String markdown = markdown(results, stalls, started, loadBefore, loadAverage(),
+      Duration.ofNanos(System.nanoTime() - t0));
+    if (options.out != null) {
+      try {
+        Files.createDirectories(options.out.toAbsolutePath().getParent());
+        Files.writeString(options.out, markdown, StandardCharsets.UTF_8);
+      } catch (IOException e) {
+        progress.println("cannot write " + options.out + ": " + e);
+      }
+    }
+    return new Outcome(results, stalls, markdown);
+  }
+
+  private String markdown(List<ComparisonResult> results, List<StallResult> stalls, OffsetDateTime started,
+                          String loadBefore, String loadAfter, Duration took) {
+    StringBuilder sb = new StringBuilder();
+    sb.append("Run of ").append(started).append(", took ").append(took.toSeconds()).append(" s; ")
+      .append(options.warmup).append(" warm-up + ").append(options.rounds)
+      .append(" measured rounds per side, alternating, ").append(options.roundSeconds).append(" s per timed round.\n")
+      .append("Machine: ").append(Runtime.getRuntime().availableProcessors()).append(" cores, ")
+      .append(System.getProperty("java.vm.name")).append(' ').append(System.getProperty("java.runtime.version"))
+      .append(", ").append(System.getProperty("os.name")).append(' ').append(System.getProperty("os.version"))
+      .append(", max heap ").append(Runtime.getRuntime().maxMemory() >> 20).append(" MB")
+      .append(", JVM flags ").append(ManagementFactory.getRuntimeMXBean().getInputArguments())
+      .append(".\nLoad average (1/5/15 min) before: ").append(loadBefore).append("; after: ").append(loadAfter)
+      .append(".\n");
+    String brokers = RabbitBench.serverVersion();
+    if (brokers != null) {
+      sb.append("RabbitMQ server ").append(brokers).append(". ");
+    }
+    String kafka = System.getProperty("bench.kafka.version");
+    if (kafka != null) {
+      sb.append("Kafka broker ").append(kafka).append(" (single node KRaft, scripts/brokers.sh). ");
+    }
+    sb.append("\n\nThroughput is the median over measured rounds; ratio = streamtools/raw per pair of rounds "
+      + "(median and worst pair); latencies are the median over rounds of each round's p50 and p99.\n\n");
+    if (!results.isEmpty()) {
+      sb.append(Report.comparisons(results)).append('\n');
+      sb.append(Report.settings(results)).append('\n');
+    }
+    if (!stalls.isEmpty()) {
+      sb.append(Report.stalls(stalls)).append('\n');
+    }
+    return sb.toString();
+  }
+
+  static String loadAverage() {
+    try {
+      String[] f = Files.readString(Path.of("/proc/loadavg")).trim().split("\\s+");
+      return f[0] + " / " + f[1] + " / " + f[2];
+    } catch (IOException | RuntimeException e) {
+      return "unknown";
+    }
+  }
+}

@@ -1,0 +1,117 @@
+package dev.streamtools.bench.impl;
+
+import java.io.PrintStream;
+import java.util.Locale;
+
+/**
+ * Runs a comparison: opens both sides, runs warm-up rounds, then measured rounds alternating the two sides
+ * (raw first in even pairs, streamtools first in odd pairs, so a drift of the machine or broker during the run
+ * weighs on both alike), then closes both.
+ */
+public final class Harness {
+
+  private final BenchOptions options;
+  private final PrintStream progress;
+
+  /**
+   * @param options the run's options
+   * @param progress where round-by-round progress is printed
+   */
+  public Harness(BenchOptions options, PrintStream progress) {
+    this.options = options;
+    this.progress = progress;
+  }
+
+  /**
+   * @param c the comparison
+   * @return its result; a side that failed to open or run is reported in the result, not thrown
+   */
+  public ComparisonResult run(Comparison c) {
+    ComparisonResult r = new ComparisonResult(c);
+    progress.printf("== %s (%s)%n   raw: %s%n   streamtools: %s%n", c.name(), c.settings(), r.rawLabel,
+      r.streamtoolsLabel);
+    r.rawFailure = options.side.equals("streamtools") ? "left out (--side streamtools)" : open(c.raw());
+    r.streamtoolsFailure = options.side.equals("raw") ? "left out (--side raw)" : open(c.streamtools());
+    if (r.rawFailure != null) {
+      progress.println("   raw side not run: " + r.rawFailure);
+    }
+    if (r.streamtoolsFailure != null) {
+      progress.println("   streamtools side not run: " + r.streamtoolsFailure);
+    }
+    int index = 0;
+    for (int i = 0; i < options.warmup; i++, index++) {
+      r.rawFailure = round(c, c.raw(), "raw", "warm-up", index, r.rawFailure, null);
+      r.streamtoolsFailure = round(c, c.streamtools(), "streamtools", "warm-up", index, r.streamtoolsFailure, null);
+    }
+    for (int i = 0; i < options.rounds; i++, index++) {
+      if (i % 2 == 0) {
+        r.rawFailure = round(c, c.raw(), "raw", "round " + (i + 1), index, r.rawFailure, r);
+        r.streamtoolsFailure = round(c, c.streamtools(), "streamtools", "round " + (i + 1), index,
+          r.streamtoolsFailure, r);
+      } else {
+        r.streamtoolsFailure = round(c, c.streamtools(), "streamtools", "round " + (i + 1), index,
+          r.streamtoolsFailure, r);
+        r.rawFailure = round(c, c.raw(), "raw", "round " + (i + 1), index, r.rawFailure, r);
+      }
+    }
+    if (!options.side.equals("streamtools")) {
+      close(c.raw());
+    }
+    if (!options.side.equals("raw")) {
+      close(c.streamtools());
+    }
+    if (r.complete()) {
+      progress.printf(Locale.ROOT, "   => ratio streamtools/raw: median %.3f, worst %.3f, p99 ratio %.2f%s%n",
+        r.medianRatio(), r.worstRatio(), r.p99Ratio(), r.errors() > 0 ? ", " + r.errors() + " FAILED OPERATIONS" : "");
+    }
+    return r;
+  }
+
+  private String open(Side side) {
+    try {
+      side.open();
+      return null;
+    } catch (Exception e) {
+      return describe(e);
+    } catch (LinkageError e) {
+      return "cannot load its classes: " + e;
+    }
+  }
+
+  private String round(Comparison c, Side side, String which, String what, int index, String failure,
+                       ComparisonResult into) {
+    if (failure != null) {
+      return failure;
+    }
+    try {
+      RoundResult rr = side.round(index);
+      progress.printf(Locale.ROOT, "   %-8s %-11s %12s ops/s  p50 %9s  p99 %9s  (%d ops in %.2f s%s)%n", what, which,
+        Report.count(rr.throughput()), Report.micros(rr.p50Micros()), Report.micros(rr.p99Micros()), rr.ops(),
+        rr.nanos() / 1e9, rr.errors() > 0 ? ", " + rr.errors() + " failed" : "");
+      if (into != null) {
+        ("raw".equals(which) ? into.raw : into.streamtools).add(rr);
+      }
+      return null;
+    } catch (Exception e) {
+      progress.printf("   %s %s of %s failed: %s%n", what, which, c.name(), describe(e));
+      return what + " failed: " + describe(e);
+    }
+  }
+
+  private void close(Side side) {
+    try {
+      side.close();
+    } catch (Exception e) {
+      progress.println("   closing " + side.label() + " failed: " + describe(e));
+    }
+  }
+
+  static String describe(Throwable e) {
+    Throwable t = e;
+    while ((t instanceof java.util.concurrent.ExecutionException || t instanceof java.util.concurrent.CompletionException)
+      && t.getCause() != null) {
+      t = t.getCause();
+    }
+    return t.getMessage() != null ? t.getClass().getSimpleName() + ": " + t.getMessage() : t.toString();
+  }
+}

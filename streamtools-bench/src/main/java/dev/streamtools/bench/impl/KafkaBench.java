@@ -1,0 +1,532 @@
+package dev.streamtools.bench.impl;
+
+import dev.streamtools.ConsumerLoop;
+import dev.streamtools.Message;
+import dev.streamtools.Producer;
+import dev.streamtools.RouteOptions;
+import dev.streamtools.Transports;
+import io.vertx.core.Context;
+import io.vertx.core.Future;
+import io.vertx.core.Promise;
+import io.vertx.core.Vertx;
+import io.vertx.core.buffer.Buffer;
+import io.vertx.core.json.JsonObject;
+import org.apache.kafka.clients.admin.Admin;
+import org.apache.kafka.clients.admin.AdminClientConfig;
+import org.apache.kafka.clients.admin.NewTopic;
+import org.apache.kafka.clients.consumer.ConsumerConfig;
+import org.apache.kafka.clients.consumer.ConsumerRecord;
+import org.apache.kafka.clients.consumer.ConsumerRecords;
+import org.apache.kafka.clients.consumer.KafkaConsumer;
+import org.apache.kafka.clients.consumer.OffsetAndMetadata;
+import org.apache.kafka.clients.producer.KafkaProducer;
+import org.apache.kafka.clients.producer.ProducerConfig;
+import org.apache.kafka.clients.producer.ProducerRecord;
+import org.apache.kafka.common.TopicPartition;
+import org.apache.kafka.common.serialization.ByteArrayDeserializer;
+import org.apache.kafka.common.serialization.ByteArraySerializer;
+
+import java.time.Duration;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Properties;
+import java.util.UUID;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicInteger;
+import java.util.concurrent.atomic.AtomicLong;
+import java.util.concurrent.atomic.AtomicReference;
+import java.util.function.Consumer;
+
+/**
+ * Kafka: the streamtools producer and consumer loop against kafka-clients' own {@link KafkaProducer} and a
+ * {@link KafkaConsumer} poll loop, on the same broker, with the same client settings written once here and given
+ * to both (the streamtools side through its settings).
+ */
+public final class KafkaBench {
+
+  static final int PARTITIONS = 3;
+  /** Sends outstanding in the produce comparisons, on both sides. */
+  static final int PRODUCE_WINDOW = 1024;
+  /** Both sides commit handled offsets this often (the streamtools default, KAFKA_COMMIT_INTERVAL_MS). */
+  static final long COMMIT_INTERVAL_MS = 100;
+
+  private KafkaBench() {
+  }
+
+  static String bootstrap() {
+    String b = System.getenv("KAFKA_BOOTSTRAP_SERVERS");
+    return b == null || b.isBlank() ? "127.0.0.1:9092" : b;
+  }
+
+  /**
+   * @param vertx the run's Vert.x
+   * @param o options
+   * @return the Kafka comparisons
+   */
+  public static List<Comparison> comparisons(Vertx vertx, BenchOptions o) {
+    Backlog backlog = new Backlog(o.kafkaBacklog);
+    String produce = "acks=all, idempotent, linger.ms=5, batch.size=65536, " + PARTITIONS + " partitions, "
+      + PRODUCE_WINDOW + " sends outstanding";
+    return List.of(
+      new Comparison("kafka.produce.100B", "100 B, " + produce, Goal.throughput(0.95, 0.90),
+        new RawProduce(o, 100, 5), new StProduce(vertx, o, 100, 5), true),
+      new Comparison("kafka.produce.1KB", "1 KB, " + produce, Goal.throughput(0.95, 0.90),
+        new RawProduce(o, 1024, 5), new StProduce(vertx, o, 1024, 5), true),
+      new Comparison("kafka.consume", "backlog of " + o.kafkaBacklog + " x 100 B in " + PARTITIONS
+        + " partitions, a new group per round, at-least-once: handled offsets committed every "
+        + COMMIT_INTERVAL_MS + " ms; time from first to last record", Goal.throughput(0.90),
+        new RawConsume(o, backlog), new StConsume(vertx, o, backlog), false),
+      new Comparison("kafka.rtt", "100 B, 1 partition, linger.ms=0, acks=all: send, then wait until the consumer "
+        + "got it and the send was acknowledged, one at a time", Goal.throughput(0.90),
+        new RawRtt(o), new StRtt(vertx, o), true));
+  }
+
+  static Properties producerProps(int lingerMs) {
+    Properties p = new Properties();
+    p.put(ProducerConfig.BOOTSTRAP_SERVERS_CONFIG, bootstrap());
+    p.put(ProducerConfig.ACKS_CONFIG, "all");
+    p.put(ProducerConfig.ENABLE_IDEMPOTENCE_CONFIG, "true");
+    p.put(ProducerConfig.LINGER_MS_CONFIG, Integer.toString(lingerMs));
+    p.put(ProducerConfig.BATCH_SIZE_CONFIG, "65536");
+    p.put(ProducerConfig.COMPRESSION_TYPE_CONFIG, "none");
+    return p;
+  }
+
+  /** The same producer settings, as streamtools settings. */
+  static JsonObject streamtoolsConfig(int lingerMs) {
+    return new JsonObject()
+      .put("KAFKA_BOOTSTRAP_SERVERS", bootstrap())
+      .put("KAFKA_ACKS", "all")
+      .put("KAFKA_ENABLE_IDEMPOTENCE", true)
+      .put("KAFKA_LINGER_MS", lingerMs)
+      .put("KAFKA_BATCH_SIZE", 65536)
+      .put("KAFKA_COMPRESSION_TYPE", "none")
+      .put("KAFKA_TOPIC_PARTITIONS", PARTITIONS)
+      .put("KAFKA_COMMIT_INTERVAL_MS", COMMIT_INTERVAL_MS);
+  }
+
+  static Properties consumerProps(String group) {
+    Properties p = new Properties();
+    p.put(ConsumerConfig.BOOTSTRAP_SERVERS_CONFIG, bootstrap());
+    p.put(ConsumerConfig.GROUP_ID_CONFIG, group);
+    p.put(ConsumerConfig.AUTO_OFFSET_RESET_CONFIG, "earliest");
+    p.put(ConsumerConfig.ENABLE_AUTO_COMMIT_CONFIG, "false");
+    return p;
+  }
+
+  static void createTopic(String topic, int partitions) throws Exception {
+    Properties p = new Properties();
+    p.put(AdminClientConfig.BOOTSTRAP_SERVERS_CONFIG, bootstrap());
+    try (Admin admin = Admin.create(p)) {
+      admin.createTopics(List.of(new NewTopic(topic, partitions, (short) 1))).all().get(60, TimeUnit.SECONDS);
+    }
+  }
+
+  static String topic(String what) {
+    return "bench-" + what + "-" + UUID.randomUUID().toString().substring(0, 8);
+  }
+
+  /** Writes {@code count} records of 100 B, keyed by their sequence number, and waits for all acks. */
+  static void fill(String topic, int count) throws Exception {
+    byte[] body = Payloads.json(100).getBytes();
+    AtomicReference<Exception> failure = new AtomicReference<>();
+    try (KafkaProducer<byte[], byte[]> p = new KafkaProducer<>(producerProps(5), new ByteArraySerializer(),
+      new ByteArraySerializer())) {
+      for (int i = 0; i < count; i++) {
+        p.send(new ProducerRecord<>(topic, Integer.toString(i).getBytes(), body), (md, e) -> {
+          if (e != null) {
+            failure.compareAndSet(null, e);
+          }
+        });
+      }
+      p.flush();
+    }
+    if (failure.get() != null) {
+      throw failure.get();
+    }
+  }
+
+  /** One backlog topic, filled once, read by every consume round of both sides with a new group. */
+  static final class Backlog {
+    final int count;
+    String topic;
+
+    Backlog(int count) {
+      this.count = count;
+    }
+
+    synchronized String name() throws Exception {
+      if (topic == null) {
+        String t = topic("consume");
+        createTopic(t, PARTITIONS);
+        long t0 = System.nanoTime();
+        fill(t, count);
+        System.err.printf("   (backlog of %d records written to %s in %.1f s)%n", count, t,
+          (System.nanoTime() - t0) / 1e9);
+        topic = t;
+      }
+      return topic;
+    }
+  }
+
+  private static final class RawProduce implements Side {
+    private final BenchOptions o;
+    private final byte[] body;
+    private final int lingerMs;
+    private KafkaProducer<byte[], byte[]> producer;
+    private String topic;
+
+    RawProduce(BenchOptions o, int size, int lingerMs) {
+      this.o = o;
+      this.body = Payloads.json(size).getBytes();
+      this.lingerMs = lingerMs;
+    }
+
+    @Override
+    public String label() {
+      return "KafkaProducer<byte[],byte[]>.send with callback, semaphore window";
+    }
+
+    @Override
+    public void open() throws Exception {
+      topic = topic("produce-raw");
+      createTopic(topic, PARTITIONS);
+      producer = new KafkaProducer<>(producerProps(lingerMs), new ByteArraySerializer(), new ByteArraySerializer());
+    }
+
+    @Override
+    public RoundResult round(int index) throws Exception {
+      return ThreadWindow.run(PRODUCE_WINDOW, o.roundNanos(), done ->
+        producer.send(new ProducerRecord<>(topic, body), (md, e) -> done.accept(e)));
+    }
+
+    @Override
+    public void close() {
+      if (producer != null) {
+        producer.close(Duration.ofSeconds(30));
+      }
+    }
+  }
+
+  private static final class StProduce implements Side {
+    private final Vertx vertx;
+    private final BenchOptions o;
+    private final Buffer body;
+    private final int lingerMs;
+    private Context context;
+    private Producer producer;
+
+    StProduce(Vertx vertx, BenchOptions o, int size, int lingerMs) {
+      this.vertx = vertx;
+      this.o = o;
+      this.body = Payloads.json(size);
+      this.lingerMs = lingerMs;
+    }
+
+    @Override
+    public String label() {
+      return "kafka Producer.send from one event loop, Future window";
+    }
+
+    @Override
+    public void open() throws Exception {
+      Vx.requireTransport(Transports.KAFKA);
+      String topic = topic("produce-st");
+      createTopic(topic, PARTITIONS);
+      context = Vx.newContext(vertx);
+      producer = Vx.on(context, () -> Future.succeededFuture(
+        Transports.PRODUCERS.get(Transports.KAFKA).create(vertx, topic, streamtoolsConfig(lingerMs))));
+      Vx.on(context, producer::init);
+    }
+
+    @Override
+    public RoundResult round(int index) throws Exception {
+      return AsyncWindow.run(context, PRODUCE_WINDOW, o.roundNanos(), () -> producer.send(
+        Message.builder().body(body).contentType(Message.APPLICATION_JSON).build()));
+    }
+
+    @Override
+    public void close() throws Exception {
+      if (producer != null) {
+        Vx.await(producer.close());
+      }
+    }
+  }
+
+  private static final class RawConsume implements Side {
+    private final BenchOptions o;
+    private final Backlog backlog;
+    private final String group = "bench-raw-" + UUID.randomUUID();
+
+    RawConsume(BenchOptions o, Backlog backlog) {
+      this.o = o;
+      this.backlog = backlog;
+    }
+
+    @Override
+    public String label() {
+      return "KafkaConsumer poll loop (poll 100 ms), commitAsync of handled offsets every " + COMMIT_INTERVAL_MS
+        + " ms";
+    }
+
+    @Override
+    public void open() throws Exception {
+      backlog.name();
+    }
+
+    @Override
+    public RoundResult round(int index) throws Exception {
+      long first = 0;
+      long last = 0;
+      long handled = 0;
+      long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(120);
+      Map<TopicPartition, OffsetAndMetadata> done = new HashMap<>();
+      try (KafkaConsumer<byte[], byte[]> c = new KafkaConsumer<>(consumerProps(group + "-" + index),
+        new ByteArrayDeserializer(), new ByteArrayDeserializer())) {
+        c.subscribe(List.of(backlog.name()));
+        long nextCommit = System.nanoTime() + TimeUnit.MILLISECONDS.toNanos(COMMIT_INTERVAL_MS);
+        while (handled < backlog.count) {
+          if (System.nanoTime() > deadline) {
+            throw new IllegalStateException("only " + handled + " of " + backlog.count + " records in 120 s");
+          }
+          ConsumerRecords<byte[], byte[]> records = c.poll(Duration.ofMillis(100));
+          for (ConsumerRecord<byte[], byte[]> r : records) {
+            if (handled++ == 0) {
+              first = System.nanoTime();
+            }
+            done.put(new TopicPartition(r.topic(), r.partition()), new OffsetAndMetadata(r.offset() + 1));
+          }
+          last = System.nanoTime();
+          if (last >= nextCommit && !done.isEmpty()) {
+            c.commitAsync(new HashMap<>(done), null);
+            done.clear();
+            nextCommit = last + TimeUnit.MILLISECONDS.toNanos(COMMIT_INTERVAL_MS);
+          }
+        }
+        c.commitSync(done);
+      }
+      return new RoundResult(handled - 1, last - first, Double.NaN, Double.NaN, 0);
+    }
+
+    @Override
+    public void close() {
+    }
+  }
+
+  private static final class StConsume implements Side {
+    private final Vertx vertx;
+    private final BenchOptions o;
+    private final Backlog backlog;
+    private final String group = "bench-st-" + UUID.randomUUID();
+    private Context context;
+
+    StConsume(Vertx vertx, BenchOptions o, Backlog backlog) {
+      this.vertx = vertx;
+      this.o = o;
+      this.backlog = backlog;
+    }
+
+    @Override
+    public String label() {
+      return "kafka ConsumerLoop, handler succeeds at once, RouteOptions defaults";
+    }
+
+    @Override
+    public void open() throws Exception {
+      Vx.requireTransport(Transports.KAFKA);
+      backlog.name();
+      context = Vx.newContext(vertx);
+    }
+
+    @Override
+    public RoundResult round(int index) throws Exception {
+      AtomicLong handled = new AtomicLong();
+      AtomicLong first = new AtomicLong();
+      AtomicLong last = new AtomicLong();
+      CompletableFuture<Void> all = new CompletableFuture<>();
+      JsonObject config = streamtoolsConfig(5).put("KAFKA_GROUP_ID", group + "-" + index)
+        .put("KAFKA_AUTO_OFFSET_RESET", "earliest");
+      String topic = backlog.name();
+      ConsumerLoop loop = Vx.on(context, () -> Future.succeededFuture(
+        Transports.CONSUMER_LOOPS.get(Transports.KAFKA).create(vertx, topic, config)));
+      try {
+        Vx.on(context, () -> loop.start(m -> {
+          long n = handled.incrementAndGet();
+          long now = System.nanoTime();
+          if (n == 1) {
+            first.set(now);
+          }
+          last.set(now);
+          if (n == backlog.count) {
+            all.complete(null);
+          }
+          return Future.succeededFuture();
+        }, RouteOptions.defaults()));
+        all.get(120, TimeUnit.SECONDS);
+      } finally {
+        Vx.await(loop.close());
+      }
+      return new RoundResult(handled.get() - 1, last.get() - first.get(), Double.NaN, Double.NaN,
+        Math.max(0, handled.get() - backlog.count));
+    }
+
+    @Override
+    public void close() {
+    }
+  }
+
+  /** Raw round trip: the consumer thread completes whatever the sender waits for. */
+  private static final class RawRtt implements Side {
+    private final BenchOptions o;
+    private final byte[] body = Payloads.json(100).getBytes();
+    private final AtomicReference<Consumer<Throwable>> waiting = new AtomicReference<>();
+    private final AtomicInteger pendingParts = new AtomicInteger();
+    private KafkaProducer<byte[], byte[]> producer;
+    private Thread poller;
+    private volatile boolean stop;
+    private String topic;
+
+    RawRtt(BenchOptions o) {
+      this.o = o;
+    }
+
+    @Override
+    public String label() {
+      return "KafkaProducer + KafkaConsumer poll thread (commitAsync every " + COMMIT_INTERVAL_MS + " ms)";
+    }
+
+    @Override
+    public void open() throws Exception {
+      topic = topic("rtt-raw");
+      createTopic(topic, 1);
+      producer = new KafkaProducer<>(producerProps(0), new ByteArraySerializer(), new ByteArraySerializer());
+      CompletableFuture<Void> assigned = new CompletableFuture<>();
+      KafkaConsumer<byte[], byte[]> c = new KafkaConsumer<>(consumerProps("bench-rtt-raw-" + UUID.randomUUID()),
+        new ByteArrayDeserializer(), new ByteArrayDeserializer());
+      poller = new Thread(() -> pollLoop(c, assigned), "bench-kafka-rtt-poller");
+      poller.start();
+      assigned.get(60, TimeUnit.SECONDS);
+    }
+
+    private void pollLoop(KafkaConsumer<byte[], byte[]> c, CompletableFuture<Void> assigned) {
+      try (c) {
+        c.subscribe(List.of(topic));
+        Map<TopicPartition, OffsetAndMetadata> done = new HashMap<>();
+        long nextCommit = System.nanoTime();
+        while (!stop) {
+          ConsumerRecords<byte[], byte[]> records = c.poll(Duration.ofMillis(100));
+          if (!c.assignment().isEmpty()) {
+            assigned.complete(null);
+          }
+          for (ConsumerRecord<byte[], byte[]> r : records) {
+            done.put(new TopicPartition(r.topic(), r.partition()), new OffsetAndMetadata(r.offset() + 1));
+            part(null);
+          }
+          long now = System.nanoTime();
+          if (now >= nextCommit && !done.isEmpty()) {
+            c.commitAsync(new HashMap<>(done), null);
+            done.clear();
+            nextCommit = now + TimeUnit.MILLISECONDS.toNanos(COMMIT_INTERVAL_MS);
+          }
+        }
+      } catch (RuntimeException e) {
+        assigned.completeExceptionally(e);
+        part(e);
+      }
+    }
+
+    private void part(Throwable err) {
+      if (pendingParts.decrementAndGet() == 0 || err != null) {
+        Consumer<Throwable> w = waiting.getAndSet(null);
+        if (w != null) {
+          w.accept(err);
+        }
+      }
+    }
+
+    @Override
+    public RoundResult round(int index) throws Exception {
+      return ThreadWindow.run(1, o.roundNanos(), done -> {
+        pendingParts.set(2);
+        waiting.set(done);
+        producer.send(new ProducerRecord<>(topic, body), (md, e) -> part(e));
+      });
+    }
+
+    @Override
+    public void close() throws Exception {
+      stop = true;
+      if (poller != null) {
+        poller.join(10_000);
+      }
+      if (producer != null) {
+        producer.close(Duration.ofSeconds(30));
+      }
+    }
+  }
+
+  private static final class StRtt implements Side {
+    private final Vertx vertx;
+    private final BenchOptions o;
+    private final Buffer body = Payloads.json(100);
+    private Context senderContext;
+    private Context consumerContext;
+    private Producer producer;
+    private ConsumerLoop loop;
+    private volatile Promise<Void> received;
+
+    StRtt(Vertx vertx, BenchOptions o) {
+      this.vertx = vertx;
+      this.o = o;
+    }
+
+    @Override
+    public String label() {
+      return "kafka Producer.send + ConsumerLoop (RouteOptions defaults)";
+    }
+
+    @Override
+    public void open() throws Exception {
+      Vx.requireTransport(Transports.KAFKA);
+      String topic = topic("rtt-st");
+      createTopic(topic, 1);
+      senderContext = Vx.newContext(vertx);
+      consumerContext = Vx.newContext(vertx);
+      JsonObject config = streamtoolsConfig(0).put("KAFKA_GROUP_ID", "bench-rtt-st-" + UUID.randomUUID());
+      producer = Vx.on(senderContext, () -> Future.succeededFuture(
+        Transports.PRODUCERS.get(Transports.KAFKA).create(vertx, topic, config)));
+      Vx.on(senderContext, producer::init);
+      loop = Vx.on(consumerContext, () -> Future.succeededFuture(
+        Transports.CONSUMER_LOOPS.get(Transports.KAFKA).create(vertx, topic, config)));
+      Vx.on(consumerContext, () -> loop.start(m -> {
+        Promise<Void> r = received;
+        if (r != null) {
+          r.tryComplete();
+        }
+        return Future.succeededFuture();
+      }, RouteOptions.defaults()));
+    }
+
+    @Override
+    public RoundResult round(int index) throws Exception {
+      return AsyncWindow.run(senderContext, 1, o.roundNanos(), () -> {
+        Promise<Void> r = Promise.promise();
+        received = r;
+        return Future.all(producer.send(Message.builder().body(body).contentType(Message.APPLICATION_JSON)
+          .build()), r.future());
+      });
+    }
+
+    @Override
+    public void close() throws Exception {
+      if (loop != null) {
+        Vx.await(loop.close());
+      }
+      if (producer != null) {
+        Vx.await(producer.close());
+      }
+    }
+  }
+}

@@ -1,0 +1,144 @@
+package dev.streamtools.bench.impl;
+
+import dev.streamtools.ConsumerLoop;
+import dev.streamtools.Message;
+import dev.streamtools.Producer;
+import dev.streamtools.RouteOptions;
+import dev.streamtools.Transports;
+import io.vertx.core.Context;
+import io.vertx.core.Future;
+import io.vertx.core.Vertx;
+import io.vertx.core.buffer.Buffer;
+import io.vertx.core.eventbus.MessageConsumer;
+
+import java.util.List;
+import java.util.UUID;
+
+/**
+ * The memory transport against a raw event-bus request/consumer loop. Both consumers answer the request when they
+ * take the message (the memory transport's contract: a send completes when a consumer took it) and then hand it
+ * to a handler that does nothing; both senders keep the same number of requests outstanding from another event
+ * loop.
+ */
+public final class MemoryBench {
+
+  private static final int SIZE = 100;
+
+  private MemoryBench() {
+  }
+
+  /**
+   * @param vertx the run's Vert.x
+   * @param o options
+   * @return the memory comparisons
+   */
+  public static List<Comparison> comparisons(Vertx vertx, BenchOptions o) {
+    return List.of(
+      new Comparison("memory.throughput", SIZE + " B JSON, 256 sends outstanding, handler does nothing",
+        Goal.throughput(0.80), new Raw(vertx, o, 256), new Streamtools(vertx, o, 256), true),
+      new Comparison("memory.rtt", SIZE + " B JSON, one send outstanding (round trip)",
+        Goal.throughput(0.90), new Raw(vertx, o, 1), new Streamtools(vertx, o, 1), true));
+  }
+
+  private abstract static class Base implements Side {
+    final Vertx vertx;
+    final BenchOptions o;
+    final int window;
+    final Buffer body = Payloads.json(SIZE);
+    final String queue = "bench-" + UUID.randomUUID();
+    Context consumerContext;
+    Context senderContext;
+    long handled;
+
+    Base(Vertx vertx, BenchOptions o, int window) {
+      this.vertx = vertx;
+      this.o = o;
+      this.window = window;
+    }
+
+    @Override
+    public void open() throws Exception {
+      consumerContext = Vx.newContext(vertx);
+      senderContext = Vx.newContext(vertx);
+    }
+  }
+
+  private static final class Raw extends Base {
+    private MessageConsumer<Buffer> consumer;
+
+    Raw(Vertx vertx, BenchOptions o, int window) {
+      super(vertx, o, window);
+    }
+
+    @Override
+    public String label() {
+      return "EventBus.request + EventBus.consumer replying on receipt";
+    }
+
+    @Override
+    public void open() throws Exception {
+      super.open();
+      Vx.on(consumerContext, () -> {
+        consumer = vertx.eventBus().consumer(queue, m -> {
+          m.reply(null);
+          handled++;
+        });
+        return consumer.completion();
+      });
+    }
+
+    @Override
+    public RoundResult round(int index) throws Exception {
+      return AsyncWindow.run(senderContext, window, o.roundNanos(), () -> vertx.eventBus().request(queue, body));
+    }
+
+    @Override
+    public void close() throws Exception {
+      if (consumer != null) {
+        Vx.on(consumerContext, consumer::unregister);
+      }
+    }
+  }
+
+  private static final class Streamtools extends Base {
+    private Producer producer;
+    private ConsumerLoop loop;
+
+    Streamtools(Vertx vertx, BenchOptions o, int window) {
+      super(vertx, o, window);
+    }
+
+    @Override
+    public String label() {
+      return "memory Producer.send + ConsumerLoop (RouteOptions defaults)";
+    }
+
+    @Override
+    public void open() throws Exception {
+      super.open();
+      producer = Transports.PRODUCERS.get(Transports.MEMORY).create(vertx, queue);
+      loop = Transports.CONSUMER_LOOPS.get(Transports.MEMORY).create(vertx, queue);
+      Vx.on(consumerContext, () -> loop.start(m -> {
+        handled++;
+        return Future.succeededFuture();
+      }, RouteOptions.defaults()));
+      Vx.on(senderContext, producer::init);
+    }
+
+    @Override
+    public RoundResult round(int index) throws Exception {
+      return AsyncWindow.run(senderContext, window, o.roundNanos(), () -> producer.send(
+        Message.builder().body(body).contentType(Message.APPLICATION_JSON).build()));
+    }
+
+    @Override
+    public void close() throws Exception {
+      if (producer != null) {
+        Vx.await(producer.close());
+      }
+      if (loop != null) {
+        Vx.await(loop.close());
+      }
+    }
+  }
+}

@@ -1,0 +1,535 @@
+package dev.streamtools.bench.impl;
+
+import com.rabbitmq.client.AMQP;
+import com.rabbitmq.client.Channel;
+import com.rabbitmq.client.Connection;
+import com.rabbitmq.client.ConnectionFactory;
+import dev.streamtools.ConsumerLoop;
+import dev.streamtools.Message;
+import dev.streamtools.Producer;
+import dev.streamtools.RouteOptions;
+import dev.streamtools.Transports;
+import io.vertx.core.Context;
+import io.vertx.core.Future;
+import io.vertx.core.Promise;
+import io.vertx.core.Vertx;
+import io.vertx.core.buffer.Buffer;
+import io.vertx.core.json.JsonObject;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+import java.io.IOException;
+import java.util.List;
+import java.util.UUID;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.ConcurrentNavigableMap;
+import java.util.concurrent.ConcurrentSkipListMap;
+import java.util.concurrent.Semaphore;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicInteger;
+import java.util.concurrent.atomic.AtomicLong;
+import java.util.concurrent.atomic.AtomicReference;
+import java.util.function.Consumer;
+
+/**
+ * RabbitMQ: the streamtools producer and consumer loop against amqp-client (the client streamtools itself uses)
+ * with the same confirm window, persistence, prefetch and per-message acks.
+ */
+public final class RabbitBench {
+
+  private static final Logger LOG = LoggerFactory.getLogger(RabbitBench.class);
+  /** Publisher-confirm window of both sides (issue 5, and the RMQ_CONFIRM_WINDOW default). */
+  static final int CONFIRM_WINDOW = 192;
+  /** Prefetch of both consume sides (streamtools: maxInFlight, which it uses as its prefetch). */
+  static final int PREFETCH = 200;
+  static final AMQP.BasicProperties PERSISTENT_JSON = new AMQP.BasicProperties.Builder().deliveryMode(2)
+    .contentType("application/json").build();
+  private static volatile String serverVersion;
+
+  private RabbitBench() {
+  }
+
+  /** @return the RabbitMQ server version a raw connection reported, or {@code null} if none was made */
+  public static String serverVersion() {
+    return serverVersion;
+  }
+
+  /**
+   * @param vertx the run's Vert.x
+   * @param o options
+   * @return the RabbitMQ comparisons
+   */
+  public static List<Comparison> comparisons(Vertx vertx, BenchOptions o) {
+    return List.of(
+      new Comparison("rabbitmq.publish", "100 B persistent to a durable classic queue, publisher confirms, window "
+        + CONFIRM_WINDOW + ", mandatory", Goal.throughput(0.90), new RawPublish(o), new StPublish(vertx, o), true),
+      new Comparison("rabbitmq.consume", "backlog of " + o.rmqBacklog + " x 100 B persistent, prefetch " + PREFETCH
+        + ", one basicAck per message; time from first to last delivery", Goal.throughput(0.90),
+        new RawConsume(o), new StConsume(vertx, o), false),
+      new Comparison("rabbitmq.rtt", "100 B persistent, confirms: publish, then wait for the confirm and the "
+        + "delivery (acked), one at a time; prefetch 64", Goal.throughput(0.90), new RawRtt(o),
+        new StRtt(vertx, o), true));
+  }
+
+  static ConnectionFactory factory() {
+    ConnectionFactory f = new ConnectionFactory();
+    f.setHost(env("RMQ_HOST", "127.0.0.1"));
+    f.setPort(Integer.parseInt(env("RMQ_PORT", "5672")));
+    f.setUsername(env("RMQ_USER", "guest"));
+    f.setPassword(env("RMQ_PASS", "guest"));
+    f.setVirtualHost(env("RMQ_VHOST", "/"));
+    f.setAutomaticRecoveryEnabled(false);
+    return f;
+  }
+
+  static JsonObject streamtoolsConfig() {
+    JsonObject c = new JsonObject().put("RMQ_CONFIRM_WINDOW", CONFIRM_WINDOW);
+    for (String k : List.of("RMQ_HOST", "RMQ_PORT", "RMQ_USER", "RMQ_PASS", "RMQ_VHOST")) {
+      String v = System.getenv(k);
+      if (v != null) {
+        c.put(k, v);
+      }
+    }
+    return c;
+  }
+
+  private static String env(String name, String def) {
+    String v = System.getenv(name);
+    return v == null || v.isBlank() ? def : v;
+  }
+
+  static Connection connect(String name) throws Exception {
+    Connection c = factory().newConnection("streamtools-bench " + name);
+    Object v = c.getServerProperties().get("version");
+    if (v != null) {
+      serverVersion = v.toString();
+    }
+    return c;
+  }
+
+  /** Deletes queues, each on its own channel: a missing queue may close the channel it was deleted on. */
+  static void deleteQuietly(Connection c, String... queues) {
+    for (String q : queues) {
+      try {
+        Channel ch = c.createChannel();
+        ch.queueDelete(q);
+        ch.close();
+      } catch (Exception e) {
+        LOG.debug("deleting {}: {}", q, e.toString());
+      }
+    }
+  }
+
+  static String queue(String what) {
+    return "bench-" + what + "-" + UUID.randomUUID().toString().substring(0, 8);
+  }
+
+  /** A channel in confirm mode that completes each publish's callback on its confirm. One publishing thread. */
+  static final class ConfirmingChannel {
+    final Channel channel;
+    private final ConcurrentNavigableMap<Long, Consumer<Throwable>> pending = new ConcurrentSkipListMap<>();
+
+    ConfirmingChannel(Connection c) throws IOException {
+      channel = c.createChannel();
+      channel.confirmSelect();
+      channel.addConfirmListener((tag, multiple) -> settle(tag, multiple, null),
+        (tag, multiple) -> settle(tag, multiple, new IOException("broker nacked publish " + tag)));
+      channel.addReturnListener(r -> LOG.warn("message returned by the broker: {} {}", r.getReplyCode(),
+        r.getReplyText()));
+    }
+
+    void publish(String queue, byte[] body, Consumer<Throwable> done) throws IOException {
+      pending.put(channel.getNextPublishSeqNo(), done);
+      channel.basicPublish("", queue, true, PERSISTENT_JSON, body);
+    }
+
+    private void settle(long tag, boolean multiple, Throwable err) {
+      if (multiple) {
+        var head = pending.headMap(tag, true);
+        head.values().forEach(c -> c.accept(err));
+        head.clear();
+      } else {
+        Consumer<Throwable> c = pending.remove(tag);
+        if (c != null) {
+          c.accept(err);
+        }
+      }
+    }
+  }
+
+  /** Publishes {@code count} persistent 100 B messages to {@code queue} and waits for every confirm. */
+  static void fill(Connection c, String queue, int count) throws Exception {
+    byte[] body = Payloads.json(100).getBytes();
+    ConfirmingChannel ch = new ConfirmingChannel(c);
+    Semaphore window = new Semaphore(CONFIRM_WINDOW);
+    AtomicReference<Throwable> failure = new AtomicReference<>();
+    try {
+      for (int i = 0; i < count; i++) {
+        if (!window.tryAcquire(60, TimeUnit.SECONDS)) {
+          throw new IllegalStateException("no confirm for 60 s while filling " + queue);
+        }
+        ch.publish(queue, body, e -> {
+          if (e != null) {
+            failure.compareAndSet(null, e);
+          }
+          window.release();
+        });
+      }
+      if (!window.tryAcquire(CONFIRM_WINDOW, 60, TimeUnit.SECONDS)) {
+        throw new IllegalStateException("confirms missing 60 s after filling " + queue);
+      }
+    } finally {
+      ch.channel.close();
+    }
+    if (failure.get() != null) {
+      throw new IllegalStateException("filling " + queue + " failed", failure.get());
+    }
+  }
+
+  private static final class RawPublish implements Side {
+    private final BenchOptions o;
+    private final byte[] body = Payloads.json(100).getBytes();
+    private final String queue = queue("publish-raw");
+    private Connection connection;
+    private ConfirmingChannel channel;
+    private Channel admin;
+
+    RawPublish(BenchOptions o) {
+      this.o = o;
+    }
+
+    @Override
+    public String label() {
+      return "amqp-client Channel.basicPublish + ConfirmListener, semaphore window";
+    }
+
+    @Override
+    public void open() throws Exception {
+      connection = connect("publish");
+      admin = connection.createChannel();
+      admin.queueDeclare(queue, true, false, false, null);
+      channel = new ConfirmingChannel(connection);
+    }
+
+    @Override
+    public RoundResult round(int index) throws Exception {
+      RoundResult r = ThreadWindow.run(CONFIRM_WINDOW, o.roundNanos(), done -> channel.publish(queue, body, done));
+      admin.queuePurge(queue);
+      return r;
+    }
+
+    @Override
+    public void close() throws Exception {
+      if (connection != null) {
+        admin.queueDelete(queue);
+        connection.close();
+      }
+    }
+  }
+
+  private static final class StPublish implements Side {
+    private final Vertx vertx;
+    private final BenchOptions o;
+    private final Buffer body = Payloads.json(100);
+    private final String queue = queue("publish-st");
+    private Context context;
+    private Producer producer;
+    private Connection connection;
+    private Channel admin;
+
+    StPublish(Vertx vertx, BenchOptions o) {
+      this.vertx = vertx;
+      this.o = o;
+    }
+
+    @Override
+    public String label() {
+      return "rabbitmq Producer.send from one event loop, " + CONFIRM_WINDOW + " sends outstanding";
+    }
+
+    @Override
+    public void open() throws Exception {
+      Vx.requireTransport(Transports.RABBITMQ);
+      connection = connect("publish-admin");
+      admin = connection.createChannel();
+      context = Vx.newContext(vertx);
+      producer = Vx.on(context, () -> Future.succeededFuture(
+        Transports.PRODUCERS.get(Transports.RABBITMQ).create(vertx, queue, streamtoolsConfig())));
+      Vx.on(context, producer::init);
+    }
+
+    @Override
+    public RoundResult round(int index) throws Exception {
+      RoundResult r = AsyncWindow.run(context, CONFIRM_WINDOW, o.roundNanos(), () -> producer.send(
+        Message.builder().body(body).contentType(Message.APPLICATION_JSON).build()));
+      admin.queuePurge(queue);
+      return r;
+    }
+
+    @Override
+    public void close() throws Exception {
+      if (producer != null) {
+        Vx.await(producer.close());
+      }
+      if (connection != null) {
+        deleteQuietly(connection, queue, queue + ".dlq");
+        connection.close();
+      }
+    }
+  }
+
+  private static final class RawConsume implements Side {
+    private final BenchOptions o;
+    private final String queue = queue("consume-raw");
+    private Connection connection;
+
+    RawConsume(BenchOptions o) {
+      this.o = o;
+    }
+
+    @Override
+    public String label() {
+      return "amqp-client basicConsume, basicQos(" + PREFETCH + "), basicAck(tag, false) per message";
+    }
+
+    @Override
+    public void open() throws Exception {
+      connection = connect("consume");
+      Channel ch = connection.createChannel();
+      ch.queueDeclare(queue, true, false, false, null);
+      ch.close();
+    }
+
+    @Override
+    public RoundResult round(int index) throws Exception {
+      fill(connection, queue, o.rmqBacklog);
+      AtomicLong handled = new AtomicLong();
+      AtomicLong first = new AtomicLong();
+      AtomicLong last = new AtomicLong();
+      CompletableFuture<Void> all = new CompletableFuture<>();
+      Channel ch = connection.createChannel();
+      try {
+        ch.basicQos(PREFETCH);
+        String tag = ch.basicConsume(queue, false, (consumerTag, d) -> {
+          long n = handled.incrementAndGet();
+          long now = System.nanoTime();
+          if (n == 1) {
+            first.set(now);
+          }
+          last.set(now);
+          ch.basicAck(d.getEnvelope().getDeliveryTag(), false);
+          if (n == o.rmqBacklog) {
+            all.complete(null);
+          }
+        }, consumerTag -> { });
+        all.get(300, TimeUnit.SECONDS);
+        ch.basicCancel(tag);
+      } finally {
+        ch.close();
+      }
+      return new RoundResult(handled.get() - 1, last.get() - first.get(), Double.NaN, Double.NaN, 0);
+    }
+
+    @Override
+    public void close() throws Exception {
+      if (connection != null) {
+        deleteQuietly(connection, queue);
+        connection.close();
+      }
+    }
+  }
+
+  private static final class StConsume implements Side {
+    private final Vertx vertx;
+    private final BenchOptions o;
+    private final String queue = queue("consume-st");
+    private Context context;
+    private Connection connection;
+
+    StConsume(Vertx vertx, BenchOptions o) {
+      this.vertx = vertx;
+      this.o = o;
+    }
+
+    @Override
+    public String label() {
+      return "rabbitmq ConsumerLoop, maxInFlight " + PREFETCH + ", handler succeeds at once";
+    }
+
+    @Override
+    public void open() throws Exception {
+      Vx.requireTransport(Transports.RABBITMQ);
+      connection = connect("consume-fill");
+      context = Vx.newContext(vertx);
+    }
+
+    @Override
+    public RoundResult round(int index) throws Exception {
+      AtomicLong handled = new AtomicLong();
+      AtomicLong first = new AtomicLong();
+      AtomicLong last = new AtomicLong();
+      CompletableFuture<Void> all = new CompletableFuture<>();
+      ConsumerLoop loop = Vx.on(context, () -> Future.succeededFuture(
+        Transports.CONSUMER_LOOPS.get(Transports.RABBITMQ).create(vertx, queue, streamtoolsConfig())));
+      try {
+        Vx.on(context, loop::init);
+        fill(connection, queue, o.rmqBacklog);
+        Vx.on(context, () -> loop.start(m -> {
+          long n = handled.incrementAndGet();
+          long now = System.nanoTime();
+          if (n == 1) {
+            first.set(now);
+          }
+          last.set(now);
+          if (n == o.rmqBacklog) {
+            all.complete(null);
+          }
+          return Future.succeededFuture();
+        }, RouteOptions.defaults().maxInFlight(PREFETCH)));
+        all.get(300, TimeUnit.SECONDS);
+      } finally {
+        Vx.await(loop.close());
+      }
+      return new RoundResult(handled.get() - 1, last.get() - first.get(), Double.NaN, Double.NaN,
+        Math.max(0, handled.get() - o.rmqBacklog));
+    }
+
+    @Override
+    public void close() throws Exception {
+      if (connection != null) {
+        deleteQuietly(connection, queue, queue + ".dlq");
+        connection.close();
+      }
+    }
+  }
+
+  private static final class RawRtt implements Side {
+    private final BenchOptions o;
+    private final byte[] body = Payloads.json(100).getBytes();
+    private final String queue = queue("rtt-raw");
+    private final AtomicReference<Consumer<Throwable>> waiting = new AtomicReference<>();
+    private final AtomicInteger pendingParts = new AtomicInteger();
+    private Connection pubConnection;
+    private Connection subConnection;
+    private ConfirmingChannel channel;
+
+    RawRtt(BenchOptions o) {
+      this.o = o;
+    }
+
+    @Override
+    public String label() {
+      return "amqp-client publisher (confirms) + basicConsume consumer on its own connection, basicQos(64)";
+    }
+
+    @Override
+    public void open() throws Exception {
+      pubConnection = connect("rtt-pub");
+      subConnection = connect("rtt-sub");
+      channel = new ConfirmingChannel(pubConnection);
+      channel.channel.queueDeclare(queue, true, false, false, null);
+      Channel sub = subConnection.createChannel();
+      sub.basicQos(64);
+      sub.basicConsume(queue, false, (tag, d) -> {
+        sub.basicAck(d.getEnvelope().getDeliveryTag(), false);
+        part(null);
+      }, tag -> { });
+    }
+
+    private void part(Throwable err) {
+      if (pendingParts.decrementAndGet() == 0 || err != null) {
+        Consumer<Throwable> w = waiting.getAndSet(null);
+        if (w != null) {
+          w.accept(err);
+        }
+      }
+    }
+
+    @Override
+    public RoundResult round(int index) throws Exception {
+      return ThreadWindow.run(1, o.roundNanos(), done -> {
+        pendingParts.set(2);
+        waiting.set(done);
+        channel.publish(queue, body, this::part);
+      });
+    }
+
+    @Override
+    public void close() throws Exception {
+      if (pubConnection != null) {
+        channel.channel.queueDelete(queue);
+        pubConnection.close();
+      }
+      if (subConnection != null) {
+        subConnection.close();
+      }
+    }
+  }
+
+  private static final class StRtt implements Side {
+    private final Vertx vertx;
+    private final BenchOptions o;
+    private final Buffer body = Payloads.json(100);
+    private final String queue = queue("rtt-st");
+    private Context senderContext;
+    private Context consumerContext;
+    private Producer producer;
+    private ConsumerLoop loop;
+    private volatile Promise<Void> received;
+
+    StRtt(Vertx vertx, BenchOptions o) {
+      this.vertx = vertx;
+      this.o = o;
+    }
+
+    @Override
+    public String label() {
+      return "rabbitmq Producer.send + ConsumerLoop (maxInFlight 64 = prefetch)";
+    }
+
+    @Override
+    public void open() throws Exception {
+      Vx.requireTransport(Transports.RABBITMQ);
+      senderContext = Vx.newContext(vertx);
+      consumerContext = Vx.newContext(vertx);
+      loop = Vx.on(consumerContext, () -> Future.succeededFuture(
+        Transports.CONSUMER_LOOPS.get(Transports.RABBITMQ).create(vertx, queue, streamtoolsConfig())));
+      Vx.on(consumerContext, () -> loop.start(m -> {
+        Promise<Void> r = received;
+        if (r != null) {
+          r.tryComplete();
+        }
+        return Future.succeededFuture();
+      }, RouteOptions.defaults().maxInFlight(64)));
+      producer = Vx.on(senderContext, () -> Future.succeededFuture(
+        Transports.PRODUCERS.get(Transports.RABBITMQ).create(vertx, queue, streamtoolsConfig())));
+      Vx.on(senderContext, producer::init);
+    }
+
+    @Override
+    public RoundResult round(int index) throws Exception {
+      return AsyncWindow.run(senderContext, 1, o.roundNanos(), () -> {
+        Promise<Void> r = Promise.promise();
+        received = r;
+        return Future.all(producer.send(Message.builder().body(body).contentType(Message.APPLICATION_JSON)
+          .build()), r.future());
+      });
+    }
+
+    @Override
+    public void close() throws Exception {
+      if (loop != null) {
+        Vx.await(loop.close());
+      }
+      if (producer != null) {
+        Vx.await(producer.close());
+      }
+      Connection c = connect("rtt-cleanup");
+      try {
+        deleteQuietly(c, queue, queue + ".dlq");
+      } finally {
+        c.close();
+      }
+    }
+  }
+}

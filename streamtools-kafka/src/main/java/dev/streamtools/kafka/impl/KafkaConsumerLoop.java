@@ -1,0 +1,739 @@
+package dev.streamtools.kafka.impl;
+
+import dev.streamtools.ConsumerLoop;
+import dev.streamtools.Message;
+import dev.streamtools.MessageHandler;
+import dev.streamtools.RouteOptions;
+import dev.streamtools.StreamtoolsException;
+import dev.streamtools.Transports;
+import dev.streamtools.kafka.KafkaTransport;
+import dev.streamtools.spi.DeadLetters;
+import dev.streamtools.spi.Dispatcher;
+import io.vertx.core.Context;
+import io.vertx.core.Future;
+import io.vertx.core.Promise;
+import io.vertx.core.Vertx;
+import io.vertx.core.internal.VertxInternal;
+import io.vertx.kafka.client.consumer.KafkaReadStream;
+import org.apache.kafka.clients.consumer.ConsumerRecord;
+import org.apache.kafka.clients.consumer.ConsumerRecords;
+import org.apache.kafka.clients.consumer.OffsetAndMetadata;
+import org.apache.kafka.common.TopicPartition;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.HashMap;
+import java.util.HashSet;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Set;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.ExecutionException;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.TimeoutException;
+
+/**
+ * Consumes one topic in a consumer group on vertx-kafka-client.
+ *
+ * <p>How it keeps Kafka's promises (design.md sections 4 and 8):
+ * <ul>
+ *   <li>The loop polls the {@link KafkaReadStream} itself ({@code poll(Duration)}), and never pauses the
+ *   stream: back-pressure pauses <em>partitions</em>, so polling — and group membership — stays alive however
+ *   slow the handler is. Partitions are paused while enough fetched records wait ({@link #applyPauses()}):
+ *   memory is bounded by about {@code 2 x maxInFlight} records plus one {@code max.poll.records} batch.</li>
+ *   <li>Records are consumed as bytes and turned into {@link Message}s here, so no record can fail in a
+ *   deserializer and stall its partition; a body the route cannot decode is dead-lettered by the dispatcher.</li>
+ *   <li>At most {@code KAFKA_MAX_IN_FLIGHT_PER_PARTITION} records of a partition are in the handler (1 by
+ *   default: per-key order), and all partitions share the dispatcher's {@code maxInFlight}.</li>
+ *   <li>Offsets are committed manually, every {@code KAFKA_COMMIT_INTERVAL_MS}, on revoke and on close, and
+ *   only up to the first record not done ({@link PartitionState}).</li>
+ *   <li>A retry keeps the record's offset uncommitted and delivers it again after the backoff, holding its
+ *   partition slot so order is kept; after the last attempt the record goes to {@code <topic>.dlq} (acks=all)
+ *   with the reason in headers, and only then counts as done. A poison record so blocks its partition for at
+ *   most the policy's attempts and backoffs.</li>
+ *   <li>On revoke ({@link GroupConsumer}) the revoked partitions stop, their in-flight records get up to the
+ *   drain timeout, and what is done is committed before the partitions are given up.</li>
+ * </ul>
+ * Everything but the rebalance callbacks runs on the loop's context.
+ */
+public final class KafkaConsumerLoop implements ConsumerLoop {
+
+  private static final Logger LOG = LoggerFactory.getLogger(KafkaConsumerLoop.class);
+  // While a partition is paused, a long poll on the others (often idle) would keep it paused long after its
+  // records drained; a short one lets it resume within a few milliseconds.
+  private static final Duration PAUSED_POLL = Duration.ofMillis(20);
+  private static final Duration COMMIT_TIMEOUT = Duration.ofSeconds(15);
+  private static final long MAX_POLL_BACKOFF_MS = 30_000;
+  private static final long MIN_REDELIVERY_MS = 1_000;
+
+  private final Vertx vertx;
+  private final String topic;
+  private final KafkaClientConfig config;
+  private final Context context;
+  private final io.vertx.core.Closeable closeHook = completion -> close().onComplete(completion);
+
+  // Everything below is touched only on the context, except `ready`.
+  private final Map<TopicPartition, PartitionState> partitions = new LinkedHashMap<>();
+  private final List<PartitionState> rotation = new ArrayList<>();
+  private final Map<String, KafkaTopicProducer> deadLetterProducers = new HashMap<>();
+  private final Set<Long> retryTimers = new HashSet<>();
+  private RouteOptions options;
+  private Dispatcher dispatcher;
+  private KafkaReadStream<byte[], byte[]> stream;
+  private Future<Void> initialized;
+  private boolean started;
+  private boolean closing;
+  private boolean drainOver;
+  private boolean streamClosed;
+  private volatile boolean ready;
+  private Future<Void> shutdown;
+  private Promise<Void> firstAssignment;
+  private int cursor;
+  private boolean pumping;
+  private boolean pumpAgain;
+  private boolean pollInProgress;
+  private boolean stopPolling;
+  private Promise<Void> pollStopped;
+  private int pollFailures;
+  private long commitTimer = -1;
+  private boolean committing;
+  private int commitFailures;
+  private long received;
+  private long acked;
+  private long retried;
+  private long deadLettered;
+
+  /**
+   * @param vertx the Vert.x instance
+   * @param topic the topic
+   * @param config its settings
+   */
+  public KafkaConsumerLoop(Vertx vertx, String topic, KafkaClientConfig config) {
+    this.vertx = vertx;
+    this.topic = topic;
+    this.config = config;
+    this.context = vertx.getOrCreateContext();
+  }
+
+  @Override
+  public String transport() {
+    return Transports.KAFKA;
+  }
+
+  @Override
+  public String queue() {
+    return topic;
+  }
+
+  @Override
+  public Future<Void> init() {
+    Promise<Void> p = Promise.promise();
+    onContext(() -> initOnContext().onComplete(p));
+    return p.future();
+  }
+
+  private Future<Void> initOnContext() {
+    if (initialized == null) {
+      initialized = Topics.ensure(context, config, topic);
+      initialized.onFailure(e -> initialized = null);
+    }
+    return initialized;
+  }
+
+  @Override
+  public Future<Void> start(MessageHandler handler, RouteOptions options) {
+    Promise<Void> p = Promise.promise();
+    onContext(() -> {
+      if (started) {
+        p.fail(new IllegalStateException("kafka consumer loop for topic '" + topic + "' is already started"));
+        return;
+      }
+      if (closing) {
+        p.fail(new StreamtoolsException(Transports.KAFKA, topic, "consumer loop is closed", null));
+        return;
+      }
+      started = true;
+      this.options = options;
+      this.dispatcher = Dispatcher.create(context, Transports.KAFKA, topic, handler, options)
+        .capacityHandler(v -> pump());
+      initOnContext()
+        .compose(v -> createStream(options))
+        .compose(v -> subscribe())
+        .onSuccess(v -> {
+          ready = true;
+          LOG.info("[kafka queue '{}'] consuming in group '{}' from {} ({}, max {} in flight per partition)", topic,
+            config.groupId(), config.bootstrapServers(), options, config.maxInFlightPerPartition());
+        })
+        .recover(e -> shutdown().transform(x -> Future.<Void>failedFuture(e instanceof StreamtoolsException ? e
+          : new StreamtoolsException(Transports.KAFKA, topic, "consumer loop could not start: " + e, e))))
+        .onComplete(p);
+    });
+    return p.future();
+  }
+
+  private Future<Void> createStream(RouteOptions options) {
+    long revokeWaitMillis = options.drainTimeout().toMillis() + 5_000;
+    GroupConsumer.Rebalance bridge = new GroupConsumer.Rebalance() {
+      @Override
+      public Map<TopicPartition, OffsetAndMetadata> revoked(Map<TopicPartition, Long> revoked) {
+        CompletableFuture<Map<TopicPartition, OffsetAndMetadata>> answer = new CompletableFuture<>();
+        context.runOnContext(v -> onRevoked(revoked, answer));
+        try {
+          return answer.get(revokeWaitMillis, TimeUnit.MILLISECONDS);
+        } catch (TimeoutException | ExecutionException e) {
+          LOG.warn("[kafka queue '{}'] the loop did not answer a revoke of {} in {} ms; nothing committed for them",
+            topic, revoked.keySet(), revokeWaitMillis);
+          return Map.of();
+        } catch (InterruptedException e) {
+          Thread.currentThread().interrupt();
+          return Map.of();
+        }
+      }
+
+      @Override
+      public void lost(Map<TopicPartition, Long> lost) {
+        context.runOnContext(v -> onLost(lost));
+      }
+
+      @Override
+      public void assigned(Map<TopicPartition, Long> assigned) {
+        context.runOnContext(v -> onAssigned(assigned));
+      }
+    };
+    Map<String, Object> props = config.consumerProperties();
+    return context.executeBlocking(() -> {
+      LOG.info("[kafka queue '{}'] consumer connecting to {} with {}", topic, config.bootstrapServers(),
+        KafkaClientConfig.describe(props));
+      return new GroupConsumer(props, topic, bridge, COMMIT_TIMEOUT);
+    }).compose(consumer -> {
+      if (closing) {
+        return context.executeBlocking(() -> {
+          consumer.close(Duration.ZERO);
+          return (Void) null;
+        }).transform(x -> Future.failedFuture(new StreamtoolsException(Transports.KAFKA, topic,
+          "consumer loop closed while starting", null)));
+      }
+      // created on our context: the stream delivers polls and task results here
+      stream = KafkaReadStream.create(vertx, consumer);
+      // Task failures (commits, pauses) are reported through their Futures, handled where they are made.
+      stream.exceptionHandler(e -> LOG.debug("[kafka queue '{}'] consumer task failed: {}", topic, e.toString()));
+      ((VertxInternal) vertx).addCloseHook(closeHook);
+      return Future.succeededFuture();
+    });
+  }
+
+  private Future<Void> subscribe() {
+    firstAssignment = Promise.promise();
+    long startTimeout = config.startTimeoutMillis();
+    long timer = vertx.setTimer(startTimeout, id -> firstAssignment.tryFail(new StreamtoolsException(Transports.KAFKA,
+      topic, "no partition assignment within " + startTimeout + " ms (" + KafkaTransport.START_TIMEOUT_MS
+      + "); is the broker at " + config.bootstrapServers() + " reachable?", null)));
+    return stream.subscribe(Set.of(topic))
+      .compose(v -> {
+        poll();
+        commitTimer = vertx.setPeriodic(config.commitInterval().toMillis(), id -> commitTick());
+        return firstAssignment.future();
+      })
+      .onComplete(ar -> vertx.cancelTimer(timer));
+  }
+
+  @Override
+  public boolean isReady() {
+    return ready;
+  }
+
+  /**
+   * What this loop holds in memory: records fetched and waiting, in the handler, or waiting for a retry.
+   * Call it on the loop's context (from a handler, for example); tests use it to check the bound.
+   *
+   * @return the number of records held
+   */
+  public int heldRecords() {
+    int held = 0;
+    for (PartitionState ps : partitions.values()) {
+      held += ps.queue.size() + ps.active;
+    }
+    return held;
+  }
+
+  // ---------------------------------------------------------------------------------------------
+  // Poll loop and back-pressure
+
+  private void poll() {
+    if (stopPolling) {
+      if (pollStopped != null) {
+        pollStopped.tryComplete();
+      }
+      return;
+    }
+    Duration timeout = applyPauses() ? PAUSED_POLL : config.pollTimeout();
+    pollInProgress = true;
+    stream.poll(timeout).onComplete(ar -> {
+      pollInProgress = false;
+      if (ar.succeeded()) {
+        if (pollFailures > 0) {
+          LOG.info("[kafka queue '{}'] polling again after {} failed poll(s)", topic, pollFailures);
+          pollFailures = 0;
+          ready = !closing;
+        }
+        onRecords(ar.result());
+        poll();
+      } else {
+        pollFailures++;
+        ready = false;
+        long backoff = Math.min(MAX_POLL_BACKOFF_MS, 100L << Math.min(pollFailures, 12));
+        LOG.error("[kafka queue '{}'] poll failed ({} in a row); polling again in {} ms: {}", topic, pollFailures,
+          backoff, ar.cause().toString());
+        if (stopPolling) {
+          poll();
+        } else {
+          vertx.setTimer(backoff, id -> poll());
+        }
+      }
+    });
+  }
+
+  private Future<Void> stopPollLoop() {
+    stopPolling = true;
+    if (stream == null || !pollInProgress) {
+      return Future.succeededFuture();
+    }
+    if (pollStopped == null) {
+      pollStopped = Promise.promise();
+    }
+    return pollStopped.future();
+  }
+
+  /**
+   * Decides which partitions the next poll may fetch, and tells the consumer; the requests reach it before
+   * the next poll because its worker runs tasks in order. A partition is paused while it holds its share of
+   * {@code maxInFlight} fetched records, and all are paused while the partitions that can move hold
+   * {@code maxInFlight} between them: held records stay below about {@code 2 x maxInFlight} plus one
+   * {@code max.poll.records} batch. A partition whose slots all wait for a retry backoff does not count
+   * towards the shared budget, so a poison record does not stop the other partitions.
+   *
+   * @return whether some assigned partition is paused: it may be resumed soon, so the next poll is short
+   */
+  private boolean applyPauses() {
+    int n = partitions.size();
+    if (n == 0) {
+      return false;
+    }
+    int maxInFlight = options.maxInFlight();
+    int share = Math.max(1, (maxInFlight + n - 1) / n);
+    int perPartition = config.maxInFlightPerPartition();
+    int movable = 0;
+    for (PartitionState ps : partitions.values()) {
+      if (ps.backingOff < perPartition) {
+        movable += ps.queue.size();
+      }
+    }
+    boolean full = movable >= maxInFlight;
+    GroupConsumer.TaggedPartitions pause = new GroupConsumer.TaggedPartitions();
+    GroupConsumer.TaggedPartitions resume = new GroupConsumer.TaggedPartitions();
+    boolean anyPaused = false;
+    for (PartitionState ps : partitions.values()) {
+      boolean wanted = closing || full || ps.queue.size() >= share;
+      if (wanted != ps.paused) {
+        (wanted ? pause : resume).add(ps.tp, ps.generation);
+        ps.paused = wanted;
+      }
+      anyPaused |= wanted;
+    }
+    if (!pause.isEmpty()) {
+      stream.pause(pause).onFailure(e -> LOG.debug("[kafka queue '{}'] pause {}: {}", topic, pause, e.toString()));
+    }
+    if (!resume.isEmpty()) {
+      stream.resume(resume).onFailure(e -> LOG.debug("[kafka queue '{}'] resume {}: {}", topic, resume, e.toString()));
+    }
+    return anyPaused;
+  }
+
+  private void onRecords(ConsumerRecords<byte[], byte[]> records) {
+    if (records == null || records.isEmpty()) {
+      return;
+    }
+    for (TopicPartition tp : records.partitions()) {
+      List<ConsumerRecord<byte[], byte[]>> list = records.records(tp);
+      PartitionState ps = partitions.get(tp);
+      if (ps == null || closing) {
+        // not committed: the partition's next owner (or this group after a restart) fetches them again
+        LOG.debug("[kafka queue '{}'] not taking {} record(s) of {}: {}", topic, list.size(), tp,
+          closing ? "closing" : "no longer assigned");
+        continue;
+      }
+      for (ConsumerRecord<byte[], byte[]> r : list) {
+        ps.enqueue(r);
+      }
+      received += list.size();
+    }
+    pump();
+  }
+
+  /** Hands records to the dispatcher while it has room: retries first, then partitions in turn. */
+  private void pump() {
+    if (pumping) {
+      pumpAgain = true;
+      return;
+    }
+    pumping = true;
+    try {
+      do {
+        pumpAgain = false;
+        int perPartition = config.maxInFlightPerPartition();
+        int idle = 0;
+        while (!closing && !rotation.isEmpty() && idle < rotation.size() && dispatcher.hasCapacity()) {
+          cursor = cursor % rotation.size();
+          PartitionState ps = rotation.get(cursor);
+          cursor++;
+          RecordDelivery d = next(ps, perPartition);
+          if (d == null) {
+            idle++;
+          } else {
+            idle = 0;
+            ps.inHandler++;
+            dispatcher.dispatch(d);
+          }
+        }
+      } while (pumpAgain);
+    } finally {
+      pumping = false;
+    }
+  }
+
+  private RecordDelivery next(PartitionState ps, int perPartition) {
+    RecordDelivery retry = ps.retryReady.poll();
+    if (retry != null) {
+      return retry;
+    }
+    if (ps.active >= perPartition || ps.queue.isEmpty()) {
+      return null;
+    }
+    PartitionState.Tracked t = ps.queue.poll();
+    ps.active++;
+    return new RecordDelivery(this, ps, t, KafkaWire.message(t.record), 1);
+  }
+
+  // ---------------------------------------------------------------------------------------------
+  // Settling (called by RecordDelivery on the context)
+
+  void settled(RecordDelivery d, boolean done) {
+    PartitionState ps = d.partition;
+    ps.inHandler--;
+    ps.active--;
+    if (done) {
+      ps.done(d.tracked);
+      acked++;
+    }
+    if (ps.drainWaiter != null) {
+      ps.drainWaiter.run();
+    }
+    pump();
+  }
+
+  void retryLater(RecordDelivery d, Duration delay, int nextAttempt) {
+    PartitionState ps = d.partition;
+    ps.inHandler--;
+    retried++;
+    if (ps.drainWaiter != null) {
+      ps.drainWaiter.run();
+    }
+    redeliverLater(d.next(nextAttempt), delay.toMillis());
+  }
+
+  // The record keeps its partition slot meanwhile, so later records of the partition wait behind it.
+  private void redeliverLater(RecordDelivery d, long delayMillis) {
+    PartitionState ps = d.partition;
+    if (closing || ps.revoked) {
+      ps.active--; // left uncommitted: delivered again after the restart or to the partition's next owner
+      return;
+    }
+    long[] id = new long[1];
+    ps.backingOff++;
+    id[0] = vertx.setTimer(Math.max(1, delayMillis), t -> {
+      retryTimers.remove(id[0]);
+      ps.backingOff--;
+      if (closing || ps.revoked) {
+        ps.active--;
+        return;
+      }
+      ps.retryReady.add(d);
+      pump();
+    });
+    retryTimers.add(id[0]);
+  }
+
+  Future<Void> deadLetter(RecordDelivery d, String deadLetterQueue, String reason, Throwable cause) {
+    Message original = d.message();
+    Future<Void> sent;
+    try {
+      Message dead = DeadLetters.of(original, Transports.KAFKA, topic, d.attempt(), reason, cause)
+        .withHeaders(Map.of(KafkaTransport.DEAD_LETTER_PARTITION_HEADER, Integer.toString(d.partition.tp.partition()),
+          KafkaTransport.DEAD_LETTER_OFFSET_HEADER, Long.toString(d.tracked.offset())));
+      KafkaTopicProducer producer = deadLetterProducers.get(deadLetterQueue);
+      if (producer == null) {
+        producer = new KafkaTopicProducer(vertx, deadLetterQueue, config.forTopic(deadLetterQueue));
+        deadLetterProducers.put(deadLetterQueue, producer);
+      }
+      sent = producer.send(dead);
+    } catch (RuntimeException e) {
+      sent = Future.failedFuture(e);
+    }
+    return sent.transform(ar -> {
+      if (ar.succeeded()) {
+        deadLettered++;
+        acked--; // counted by settled() below
+        settled(d, true);
+        return Future.succeededFuture();
+      }
+      PartitionState ps = d.partition;
+      ps.inHandler--;
+      if (ps.drainWaiter != null) {
+        ps.drainWaiter.run();
+      }
+      long delay = Math.max(MIN_REDELIVERY_MS, options.failurePolicy().backoffAfter(d.attempt()).toMillis());
+      // Skipping the record would commit past it and lose it; it is delivered again instead.
+      LOG.warn("[kafka queue '{}'] dead letter of message {} ({}@{}) to '{}' failed; delivering it again in {} ms: {}",
+        topic, original.id(), ps.tp, d.tracked.offset(), deadLetterQueue, delay, ar.cause().toString());
+      redeliverLater(d, delay);
+      return Future.failedFuture(new StreamtoolsException(Transports.KAFKA, topic, "dead letter of message "
+        + original.id() + " to '" + deadLetterQueue + "' failed: " + ar.cause().getMessage(), ar.cause()));
+    });
+  }
+
+  // ---------------------------------------------------------------------------------------------
+  // Rebalance (posted by GroupConsumer from the poll thread)
+
+  private void onAssigned(Map<TopicPartition, Long> assigned) {
+    for (Map.Entry<TopicPartition, Long> e : assigned.entrySet()) {
+      PartitionState ps = new PartitionState(e.getKey(), e.getValue());
+      PartitionState previous = partitions.put(e.getKey(), ps);
+      if (previous != null) {
+        rotation.remove(previous);
+        previous.revoked = true;
+        previous.dropQueued();
+      }
+      rotation.add(ps);
+    }
+    LOG.info("[kafka queue '{}'] group '{}' assigned {}; now consuming {}", topic, config.groupId(),
+      assigned.keySet(), partitions.keySet());
+    if (firstAssignment != null) {
+      firstAssignment.tryComplete();
+    }
+  }
+
+  private List<PartitionState> take(Map<TopicPartition, Long> gone) {
+    List<PartitionState> taken = new ArrayList<>();
+    for (Map.Entry<TopicPartition, Long> e : gone.entrySet()) {
+      PartitionState ps = partitions.get(e.getKey());
+      if (ps != null && ps.generation == e.getValue()) {
+        partitions.remove(e.getKey());
+        rotation.remove(ps);
+        ps.revoked = true;
+        ps.dropQueued();
+        taken.add(ps);
+      }
+    }
+    return taken;
+  }
+
+  private void onLost(Map<TopicPartition, Long> lost) {
+    List<PartitionState> taken = take(lost);
+    if (!taken.isEmpty()) {
+      LOG.warn("[kafka queue '{}'] lost partitions {} (this member was fenced from group '{}'); their unfinished and "
+        + "uncommitted records go to the next owner", topic, lost.keySet(), config.groupId());
+    }
+  }
+
+  private void onRevoked(Map<TopicPartition, Long> revoked,
+                         CompletableFuture<Map<TopicPartition, OffsetAndMetadata>> answer) {
+    List<PartitionState> taken = take(revoked);
+    if (taken.isEmpty()) {
+      answer.complete(Map.of());
+      return;
+    }
+    LOG.info("[kafka queue '{}'] partitions {} revoked from this member of group '{}'", topic, revoked.keySet(),
+      config.groupId());
+    long[] timer = {-1};
+    Runnable finish = () -> {
+      if (answer.isDone()) {
+        return;
+      }
+      if (timer[0] != -1) {
+        vertx.cancelTimer(timer[0]);
+      }
+      Map<TopicPartition, OffsetAndMetadata> offsets = new HashMap<>();
+      for (PartitionState ps : taken) {
+        ps.drainWaiter = null;
+        long c = ps.commitCandidate();
+        if (c >= 0) {
+          offsets.put(ps.tp, new OffsetAndMetadata(c));
+        }
+      }
+      answer.complete(offsets);
+    };
+    long wait = drainOver ? 0 : options.drainTimeout().toMillis();
+    if (wait == 0 || taken.stream().allMatch(ps -> ps.inHandler == 0)) {
+      finish.run();
+      return;
+    }
+    Runnable check = () -> {
+      if (taken.stream().allMatch(ps -> ps.inHandler == 0)) {
+        finish.run();
+      }
+    };
+    taken.forEach(ps -> ps.drainWaiter = check);
+    timer[0] = vertx.setTimer(wait, id -> {
+      timer[0] = -1;
+      int left = taken.stream().mapToInt(ps -> ps.inHandler).sum();
+      LOG.warn("[kafka queue '{}'] {} record(s) of revoked partitions {} still in the handler after {} ms; committing "
+        + "what is done, the rest is delivered again to the next owner", topic, left, revoked.keySet(), wait);
+      finish.run();
+    });
+  }
+
+  // ---------------------------------------------------------------------------------------------
+  // Commits
+
+  private GroupConsumer.TaggedOffsets commitCandidates() {
+    GroupConsumer.TaggedOffsets offsets = new GroupConsumer.TaggedOffsets();
+    for (PartitionState ps : partitions.values()) {
+      long c = ps.commitCandidate();
+      if (c >= 0) {
+        offsets.put(ps.tp, c, ps.generation);
+      }
+    }
+    return offsets;
+  }
+
+  private void markCommitted(GroupConsumer.TaggedOffsets offsets) {
+    offsets.forEach((tp, om) -> {
+      PartitionState ps = partitions.get(tp);
+      if (ps != null && ps.generation == offsets.generation(tp)) {
+        ps.committed = Math.max(ps.committed, om.offset());
+      }
+    });
+  }
+
+  private void commitTick() {
+    if (committing || stream == null || streamClosed) {
+      return;
+    }
+    GroupConsumer.TaggedOffsets offsets = commitCandidates();
+    if (offsets.isEmpty()) {
+      return;
+    }
+    committing = true;
+    stream.commit(offsets).onComplete(ar -> {
+      committing = false;
+      if (ar.succeeded()) {
+        markCommitted(offsets);
+        if (commitFailures > 0) {
+          LOG.info("[kafka queue '{}'] offsets committed again after {} failure(s)", topic, commitFailures);
+        }
+        commitFailures = 0;
+      } else {
+        commitFailures++;
+        if (commitFailures == 1 || commitFailures % 50 == 0) {
+          LOG.warn("[kafka queue '{}'] offset commit failed ({} in a row); handled records stay uncommitted and the "
+            + "commit is retried: {}", topic, commitFailures, ar.cause().toString());
+        }
+      }
+    });
+  }
+
+  private Future<Void> finalCommit() {
+    if (stream == null) {
+      return Future.succeededFuture();
+    }
+    GroupConsumer.TaggedOffsets offsets = commitCandidates();
+    if (offsets.isEmpty()) {
+      return Future.succeededFuture();
+    }
+    return stream.commit(offsets)
+      .<Void>map(x -> {
+        markCommitted(offsets);
+        LOG.debug("[kafka queue '{}'] committed {} on close", topic, offsets);
+        return null;
+      })
+      .recover(e -> {
+        LOG.warn("[kafka queue '{}'] final offset commit failed; records handled since the last commit will be "
+          + "delivered again: {}", topic, e.toString());
+        return Future.succeededFuture();
+      });
+  }
+
+  // ---------------------------------------------------------------------------------------------
+  // Close
+
+  @Override
+  public Future<Void> close() {
+    Promise<Void> p = Promise.promise();
+    onContext(() -> shutdown().onComplete(p));
+    return p.future();
+  }
+
+  /** Stop fetching, drain in-flight, commit, close the consumer, flush dead letters — in that order. */
+  private Future<Void> shutdown() {
+    if (shutdown != null) {
+      return shutdown;
+    }
+    closing = true;
+    ready = false;
+    if (firstAssignment != null) {
+      firstAssignment.tryFail(new StreamtoolsException(Transports.KAFKA, topic, "consumer loop closed while starting",
+        null));
+    }
+    retryTimers.forEach(vertx::cancelTimer);
+    retryTimers.clear();
+    int dropped = 0;
+    for (PartitionState ps : partitions.values()) {
+      dropped += ps.dropQueued();
+    }
+    if (dropped > 0) {
+      LOG.debug("[kafka queue '{}'] closing: {} fetched record(s) not started are left uncommitted", topic, dropped);
+    }
+    Future<Integer> drained = dispatcher == null ? Future.succeededFuture(0) : dispatcher.close(options.drainTimeout());
+    shutdown = drained
+      .compose(left -> {
+        drainOver = true;
+        return stopPollLoop();
+      })
+      .compose(v -> finalCommit())
+      .compose(v -> {
+        if (commitTimer != -1) {
+          vertx.cancelTimer(commitTimer);
+          commitTimer = -1;
+        }
+        streamClosed = true;
+        return stream == null ? Future.<Void>succeededFuture() : stream.close().recover(e -> {
+          LOG.warn("[kafka queue '{}'] consumer close: {}", topic, e.toString());
+          return Future.succeededFuture();
+        });
+      })
+      .compose(v -> {
+        List<Future<Void>> closes = new ArrayList<>();
+        deadLetterProducers.values().forEach(p -> closes.add(p.close()));
+        return Future.join(closes).<Void>mapEmpty().recover(e -> Future.succeededFuture());
+      })
+      .onComplete(ar -> {
+        ((VertxInternal) vertx).removeCloseHook(closeHook);
+        if (started) {
+          LOG.info("[kafka queue '{}'] consumer loop closed: {} record(s) received, {} acknowledged, {} retried, {} "
+            + "dead-lettered", topic, received, acked, retried, deadLettered);
+        }
+      });
+    return shutdown;
+  }
+
+  private void onContext(Runnable action) {
+    if (Vertx.currentContext() == context) {
+      action.run();
+    } else {
+      context.runOnContext(v -> action.run());
+    }
+  }
+}

@@ -1,0 +1,90 @@
+package dev.streamtools.kafka.impl;
+
+import dev.streamtools.Message;
+import dev.streamtools.MessageHeaders;
+import io.vertx.core.buffer.Buffer;
+import org.apache.kafka.clients.consumer.ConsumerRecord;
+import org.apache.kafka.clients.producer.ProducerRecord;
+import org.apache.kafka.common.header.Header;
+import org.apache.kafka.common.header.internals.RecordHeaders;
+import org.apache.kafka.common.record.TimestampType;
+
+import java.nio.charset.StandardCharsets;
+import java.time.Instant;
+import java.util.Map;
+
+/**
+ * How a message travels in a Kafka record, with no wrapper: the value is the body, the key the message key,
+ * the record timestamp its timestamp, and the metadata plain UTF-8 record headers ({@code message-id},
+ * {@code content-type}, {@code correlation-id}, then the user's headers) that any Kafka client can read.
+ */
+final class KafkaWire {
+
+  private KafkaWire() {
+  }
+
+  static ProducerRecord<byte[], byte[]> record(String topic, Message m, String key, Integer partition,
+                                               Map<String, String> extraHeaders) {
+    RecordHeaders headers = new RecordHeaders();
+    headers.add(MessageHeaders.MESSAGE_ID, utf8(m.id()));
+    if (m.contentType() != null) {
+      headers.add(MessageHeaders.CONTENT_TYPE, utf8(m.contentType()));
+    }
+    if (m.correlationId() != null) {
+      headers.add(MessageHeaders.CORRELATION_ID, utf8(m.correlationId()));
+    }
+    m.headers().forEach((k, v) -> {
+      if (!isReserved(k)) {
+        headers.add(k, utf8(v));
+      }
+    });
+    extraHeaders.forEach((k, v) -> {
+      if (!isReserved(k)) {
+        headers.remove(k);
+        headers.add(k, utf8(v));
+      }
+    });
+    return new ProducerRecord<>(topic, partition, m.timestamp().toEpochMilli(), key == null ? null : utf8(key),
+      m.body().getBytes(), headers);
+  }
+
+  static Message message(ConsumerRecord<byte[], byte[]> r) {
+    Message.Builder b = Message.builder()
+      .queue(r.topic())
+      .key(r.key() == null ? null : new String(r.key(), StandardCharsets.UTF_8))
+      .body(r.value() == null ? Buffer.buffer() : Buffer.buffer(r.value()));
+    if (r.timestampType() != TimestampType.NO_TIMESTAMP_TYPE && r.timestamp() >= 0) {
+      b.timestamp(Instant.ofEpochMilli(r.timestamp()));
+    }
+    String id = null;
+    for (Header h : r.headers()) {
+      String value = h.value() == null ? "" : new String(h.value(), StandardCharsets.UTF_8);
+      switch (h.key()) {
+        case MessageHeaders.MESSAGE_ID:
+          id = value;
+          break;
+        case MessageHeaders.CONTENT_TYPE:
+          b.contentType(value);
+          break;
+        case MessageHeaders.CORRELATION_ID:
+          b.correlationId(value);
+          break;
+        default:
+          b.header(h.key(), value);
+      }
+    }
+    // A record from a plain client has no id: its coordinates are stable across redeliveries, so a
+    // handler that deduplicates by id still recognises a redelivered record.
+    b.id(id != null && !id.isEmpty() ? id : r.topic() + "-" + r.partition() + "-" + r.offset());
+    return b.build();
+  }
+
+  private static boolean isReserved(String name) {
+    return name.equals(MessageHeaders.MESSAGE_ID) || name.equals(MessageHeaders.CONTENT_TYPE)
+      || name.equals(MessageHeaders.CORRELATION_ID);
+  }
+
+  private static byte[] utf8(String s) {
+    return s.getBytes(StandardCharsets.UTF_8);
+  }
+}

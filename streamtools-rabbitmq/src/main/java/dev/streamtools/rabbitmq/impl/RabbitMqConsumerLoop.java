@@ -1,0 +1,399 @@
+package dev.streamtools.rabbitmq.impl;
+
+import com.rabbitmq.client.AMQP;
+import com.rabbitmq.client.Channel;
+import com.rabbitmq.client.DefaultConsumer;
+import com.rabbitmq.client.Envelope;
+import com.rabbitmq.client.ShutdownSignalException;
+import dev.streamtools.ConsumerLoop;
+import dev.streamtools.FailurePolicy;
+import dev.streamtools.Message;
+import dev.streamtools.MessageHandler;
+import dev.streamtools.RouteOptions;
+import dev.streamtools.SendOptions;
+import dev.streamtools.StreamtoolsException;
+import dev.streamtools.Transports;
+import dev.streamtools.spi.DeadLetters;
+import dev.streamtools.spi.Delivery;
+import dev.streamtools.spi.Dispatcher;
+import io.vertx.core.Context;
+import io.vertx.core.Future;
+import io.vertx.core.Promise;
+import io.vertx.core.Vertx;
+import io.vertx.core.json.JsonObject;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+import java.time.Duration;
+import java.util.HashSet;
+import java.util.LinkedHashSet;
+import java.util.Set;
+
+/**
+ * Consumes one queue on its own connection: prefetch = {@code maxInFlight}, manual acks, each delivery
+ * handed to the shared {@link Dispatcher}, which decides; this class only maps its decisions to AMQP.
+ *
+ * <ul>
+ *   <li>ack: {@code basic.ack} after the handler's Future succeeded.</li>
+ *   <li>retry: after the backoff delay, the message is republished to the queue with {@code x-attempt} + 1
+ *   (persistent, mandatory, confirmed) and only then is the original acked; the broker holds the message
+ *   durably at every moment, and a crash between the two makes a duplicate, never a loss. The original keeps
+ *   its prefetch slot while it waits, so failing messages slow intake instead of piling up in memory.</li>
+ *   <li>dead letter: the message with the reason headers is published to the dead-letter queue, confirmed,
+ *   then the original is acked.</li>
+ *   <li>release (closing before the handler ran): {@code basic.nack} with requeue.</li>
+ * </ul>
+ *
+ * <p>A lost connection: deliveries of the old connection can no longer be acked (the broker requeues them,
+ * so they come again — at most a prefetch's worth of duplicates), the loop reconnects with backoff,
+ * re-declares and consumes again. Each delivery remembers the channel it came on and is only ever settled
+ * there.
+ */
+final class RabbitMqConsumerLoop implements ConsumerLoop {
+
+  private static final Logger LOG = LoggerFactory.getLogger(RabbitMqConsumerLoop.class);
+  private static final long FAILED_SETTLE_REQUEUE_DELAY_MS = 1000;
+
+  /** One {@code basic.consume} on one channel of one session. */
+  private static final class Consuming {
+    final RmqConnection.Session session;
+    final Channel channel;
+    volatile String tag;
+    volatile boolean alive = true;
+
+    Consuming(RmqConnection.Session session, Channel channel) {
+      this.session = session;
+      this.channel = channel;
+    }
+
+    boolean usable() {
+      return alive && session.alive && channel.isOpen();
+    }
+  }
+
+  private final Vertx vertx;
+  private final Context context;
+  // deliveries and the channel's end, in order, one context task per burst
+  private final ContextInbox inbox;
+  private final String queue;
+  private final RmqSettings settings;
+  private final RmqConnection connection;
+  private final ConfirmPublisher publisher;
+  private final Set<Long> retryTimers = new HashSet<>();
+  private final Set<String> deadLetterQueues = new LinkedHashSet<>();
+
+  private Dispatcher dispatcher;
+  private RouteOptions options;
+  private Consuming consuming;
+  private Future<Void> initFuture;
+  private boolean started;
+  private boolean closing;
+  private Future<Void> closeFuture;
+  private volatile boolean ready;
+
+  RabbitMqConsumerLoop(Vertx vertx, String queue, JsonObject config) {
+    this.vertx = vertx;
+    this.queue = queue;
+    this.settings = RmqSettings.from(config);
+    this.context = vertx.getOrCreateContext();
+    this.inbox = new ContextInbox(context);
+    this.connection = new RmqConnection(vertx, context, settings, "consumer", queue, this::setUp, this::down);
+    this.publisher = new ConfirmPublisher(vertx, connection, queue, settings.confirmWindow, settings.maxPendingBytes,
+      settings.sendTimeoutMillis);
+    deadLetterQueues.add(queue + FailurePolicy.DEAD_LETTER_SUFFIX);
+  }
+
+  @Override
+  public String transport() {
+    return Transports.RABBITMQ;
+  }
+
+  @Override
+  public String queue() {
+    return queue;
+  }
+
+  @Override
+  public Future<Void> init() {
+    Promise<Void> p = Promise.promise();
+    onContext(() -> doInit().onComplete(p));
+    return p.future();
+  }
+
+  @Override
+  public Future<Void> start(MessageHandler handler, RouteOptions routeOptions) {
+    Promise<Void> p = Promise.promise();
+    onContext(() -> {
+      if (started || closing) {
+        p.fail(new IllegalStateException("rabbitmq consumer loop for queue '" + queue + "' is already "
+          + (closing ? "closed" : "started")));
+        return;
+      }
+      started = true;
+      options = routeOptions;
+      dispatcher = Dispatcher.create(context, Transports.RABBITMQ, queue, handler, routeOptions);
+      String dlq = routeOptions.failurePolicy().deadLetterQueueFor(queue);
+      boolean newDlq = deadLetterQueues.add(dlq);
+      Future<Void> ready = doInit();
+      if (newDlq) {
+        ready = ready.compose(v -> declareDeadLetterQueue(dlq));
+      }
+      ready.compose(v -> {
+        RmqConnection.Session s = connection.session();
+        if (s == null) {
+          // lost between init and now: the reconnect's set-up consumes
+          return connection.connect();
+        }
+        return consuming != null ? Future.succeededFuture() : consume(s).recover(e -> {
+          // the connection dropped under us: its replacement's set-up consumes, since we are started now
+          return closing || connection.session() == s ? Future.failedFuture(e) : connection.connect();
+        });
+      }).onComplete(ar -> {
+        if (ar.failed() && consuming == null && !closing) {
+          started = false; // nothing consumes: start may be called again (after the broker is back)
+        }
+        p.handle(ar);
+      });
+    });
+    return p.future();
+  }
+
+  @Override
+  public boolean isReady() {
+    return ready;
+  }
+
+  @Override
+  public Future<Void> close() {
+    Promise<Void> p = Promise.promise();
+    onContext(() -> {
+      if (closeFuture == null) {
+        closeFuture = doClose();
+      }
+      closeFuture.onComplete(p);
+    });
+    return p.future();
+  }
+
+  private Future<Void> doInit() {
+    if (initFuture == null || initFuture.failed()) {
+      initFuture = connection.connect();
+    }
+    return initFuture;
+  }
+
+  private Future<Void> setUp(RmqConnection.Session session) {
+    Future<Void> f = connection.<Void>blocking(() -> {
+      Topology.declare(session.connection, settings, queue, deadLetterQueues);
+      return null;
+    }).compose(v -> publisher.attach(session));
+    if (started && !closing) {
+      f = f.compose(v -> consume(session));
+    }
+    return f;
+  }
+
+  private void down(Throwable cause) {
+    ready = false;
+    Consuming c = consuming;
+    consuming = null;
+    if (c != null) {
+      c.alive = false;
+    }
+    publisher.detach(cause);
+  }
+
+  private Future<Void> declareDeadLetterQueue(String dlq) {
+    RmqConnection.Session s = connection.session();
+    if (s == null) {
+      return Future.succeededFuture(); // declared by the next connection's set-up
+    }
+    return connection.blocking(() -> {
+      Topology.declare(s.connection, settings, queue, Set.of(dlq));
+      return null;
+    });
+  }
+
+  private Future<Void> consume(RmqConnection.Session session) {
+    int prefetch = options.maxInFlight();
+    return connection.blocking(() -> {
+      Channel ch = session.connection.createChannel();
+      Consuming c = new Consuming(session, ch);
+      ch.basicQos(prefetch);
+      ch.addShutdownListener(sig -> inbox.submit(() -> onChannelDown(c, sig)));
+      c.tag = ch.basicConsume(queue, false, new DefaultConsumer(ch) {
+        @Override
+        public void handleDelivery(String consumerTag, Envelope envelope, AMQP.BasicProperties properties, byte[] body) {
+          inbox.submit(() -> onDelivery(c, envelope, properties, body));
+        }
+
+        @Override
+        public void handleCancel(String consumerTag) {
+          // the broker cancelled us: the queue was deleted, or a quorum queue lost its leader
+          inbox.submit(() -> connection.recycle(c.session, "the broker cancelled the consumer of queue '"
+            + queue + "'"));
+        }
+      });
+      return c;
+    }).map(c -> {
+      if (!c.usable()) {
+        throw new StreamtoolsException(Transports.RABBITMQ, queue, "consumer channel closed while starting", null);
+      }
+      if (closing) {
+        c.alive = false;
+        RmqConnection.closeQuietly(c.channel);
+        return null;
+      }
+      consuming = c;
+      ready = true;
+      return null;
+    });
+  }
+
+  private void onChannelDown(Consuming c, ShutdownSignalException sig) {
+    if (!c.alive) {
+      return;
+    }
+    c.alive = false;
+    if (consuming == c) {
+      consuming = null;
+      ready = false;
+    }
+    if (!sig.isHardError() && !sig.isInitiatedByApplication() && c.session.alive) {
+      connection.recycle(c.session, "consumer channel closed: " + RmqConnection.describe(sig));
+    }
+  }
+
+  private void onDelivery(Consuming c, Envelope envelope, AMQP.BasicProperties props, byte[] body) {
+    Message message = AmqpWire.message(queue, props, body);
+    int attempt = AmqpWire.attempt(props);
+    dispatcher.dispatch(new RmqDelivery(c, envelope.getDeliveryTag(), message, attempt));
+  }
+
+  private Future<Void> doClose() {
+    closing = true;
+    ready = false;
+    Consuming c = consuming;
+    Future<Void> cancelled = Future.succeededFuture();
+    if (c != null && c.usable() && c.tag != null) {
+      // stop deliveries first; those already on their way are released by the closed dispatcher
+      cancelled = connection.<Void>blocking(() -> {
+        c.channel.basicCancel(c.tag);
+        return null;
+      }).recover(e -> Future.succeededFuture());
+    }
+    Future<Integer> drained = cancelled.compose(v -> dispatcher == null ? Future.succeededFuture(0)
+      : dispatcher.close(options.drainTimeout()));
+    return drained
+      .compose(left -> {
+        // originals waiting for a retry stay unacked: closing the channel gives them back to the queue
+        retryTimers.forEach(vertx::cancelTimer);
+        retryTimers.clear();
+        return publisher.close();
+      })
+      .transform(ar -> connection.close())
+      .onComplete(ar -> LOG.debug("[rabbitmq queue '{}'] consumer loop closed", queue));
+  }
+
+  private void onContext(Runnable action) {
+    if (Vertx.currentContext() == context) {
+      action.run();
+    } else {
+      context.runOnContext(v -> action.run());
+    }
+  }
+
+  /** A delivery settled only on the channel it arrived on. */
+  private final class RmqDelivery implements Delivery {
+    private final Consuming channel;
+    private final long tag;
+    private final Message message;
+    private final int attempt;
+
+    RmqDelivery(Consuming channel, long tag, Message message, int attempt) {
+      this.channel = channel;
+      this.tag = tag;
+      this.message = message;
+      this.attempt = attempt;
+    }
+
+    @Override
+    public Message message() {
+      return message;
+    }
+
+    @Override
+    public int attempt() {
+      return attempt;
+    }
+
+    @Override
+    public Future<Void> ack() {
+      return settle("ack", () -> channel.channel.basicAck(tag, false));
+    }
+
+    @Override
+    public Future<Void> release() {
+      return settle("release", () -> channel.channel.basicNack(tag, false, true));
+    }
+
+    @Override
+    public Future<Void> retry(Duration delay, Throwable cause) {
+      long[] id = new long[1];
+      id[0] = vertx.setTimer(Math.max(1, delay.toMillis()), t -> {
+        retryTimers.remove(id[0]);
+        republishThenAck();
+      });
+      retryTimers.add(id[0]);
+      return Future.succeededFuture();
+    }
+
+    private void republishThenAck() {
+      if (!channel.usable()) {
+        LOG.debug("[rabbitmq queue '{}'] retry of message {} skipped: its channel closed and the broker requeued it",
+          queue, message.id());
+        return;
+      }
+      AMQP.BasicProperties props = AmqpWire.properties(message, SendOptions.DEFAULTS, attempt + 1);
+      publisher.publish("", queue, props, message.body().getBytes(), settings.sendTimeoutMillis, queue,
+          channel.session)
+        .compose(v -> ack())
+        .onFailure(e -> {
+          LOG.warn("[rabbitmq queue '{}'] retry {} of message {} could not be republished ({}); it stays in the queue "
+            + "and comes again", queue, attempt + 1, message.id(), e.getMessage());
+          requeueLater();
+        });
+    }
+
+    @Override
+    public Future<Void> deadLetter(String deadLetterQueue, String reason, Throwable cause) {
+      if (!channel.usable()) {
+        return Future.failedFuture(new StreamtoolsException(Transports.RABBITMQ, queue, "message " + message.id()
+          + " not dead-lettered: its channel closed, the broker requeued it", null));
+      }
+      Message deadLetter = DeadLetters.of(message, Transports.RABBITMQ, queue, attempt, reason, cause);
+      AMQP.BasicProperties props = AmqpWire.properties(deadLetter, SendOptions.DEFAULTS, 0);
+      return publisher.publish("", deadLetterQueue, props, deadLetter.body().getBytes(), settings.sendTimeoutMillis,
+          queue, channel.session)
+        .compose(v -> ack())
+        .onFailure(e -> requeueLater());
+    }
+
+    // The message stays unacked after a failed republish; giving it back after a pause lets it be tried again
+    // without spinning on a broker that refuses.
+    private void requeueLater() {
+      if (!channel.usable()) {
+        return;
+      }
+      vertx.setTimer(FAILED_SETTLE_REQUEUE_DELAY_MS, t -> release());
+    }
+
+    private Future<Void> settle(String what, RmqConnection.ChannelOp op) {
+      if (!channel.usable()) {
+        return Future.failedFuture(new StreamtoolsException(Transports.RABBITMQ, queue, "cannot " + what
+          + " message " + message.id() + ": its channel closed; RabbitMQ redelivers it", null));
+      }
+      return connection.write(op);
+    }
+  }
+}

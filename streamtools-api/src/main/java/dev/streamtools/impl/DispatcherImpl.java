@@ -40,6 +40,8 @@ public final class DispatcherImpl implements Dispatcher {
   private boolean pumping;
   private boolean closed;
   private Handler<Void> capacityHandler;
+  private boolean notifyingCapacity;
+  private boolean capacityFreedWhileNotifying;
   private Promise<Integer> drained;
   private long drainTimer = -1;
   // Vert.x hands messages and requests over on duplicated contexts, never == context; on an event loop the
@@ -244,9 +246,31 @@ public final class DispatcherImpl implements Dispatcher {
         return;
       }
       pump();
-      if (capacityHandler != null && hasCapacity()) {
+      notifyCapacity();
+    }
+  }
+
+  // A handler that completes at once frees its slot inside the capacity handler's own dispatch; calling the
+  // capacity handler again from there would nest one level per message of a backlog until the stack overflows.
+  private void notifyCapacity() {
+    if (capacityHandler == null) {
+      return;
+    }
+    if (notifyingCapacity) {
+      capacityFreedWhileNotifying = true;
+      return;
+    }
+    notifyingCapacity = true;
+    try {
+      do {
+        capacityFreedWhileNotifying = false;
+        if (closed || !hasCapacity()) {
+          return;
+        }
         capacityHandler.handle(null);
-      }
+      } while (capacityFreedWhileNotifying);
+    } finally {
+      notifyingCapacity = false;
     }
   }
 

@@ -65,7 +65,9 @@ public interface Dispatcher {
   boolean hasCapacity();
 
   /**
-   * @param handler called on the context each time a message leaves the handler and a slot is free
+   * @param handler called on the context each time a message leaves the handler and a slot is free; never
+   *     re-entered: slots freed while it runs (a handler that completes at once) call it again after it returns,
+   *     so it may dispatch until {@link #hasCapacity()} is false without deepening the stack
    * @return this
    */
   Dispatcher capacityHandler(Handler<Void> handler);

@@ -1,27 +1,38 @@
-package dev.streamtools.rabbitmq.impl;
+package dev.streamtools.spi;
 
 import io.vertx.core.Context;
+import io.vertx.core.internal.ContextInternal;
 
 import java.util.concurrent.ConcurrentLinkedQueue;
 import java.util.concurrent.atomic.AtomicBoolean;
 
 /**
- * Hands events from amqp-client's threads (deliveries, confirms, returns) to a Vert.x context in order, with
- * one context task per burst instead of one per event: a consumer with a prefetch of 200 receives its
- * deliveries in bursts, and waking the event loop for each is most of what a delivery costs.
+ * Hands events from a client library's own threads (amqp-client deliveries and confirms, Kafka producer
+ * acknowledgements) to a Vert.x context in order, with one context task per burst instead of one per event:
+ * brokers answer in bursts, and waking the event loop for each event is most of what the event costs.
+ *
+ * <p>Thread safety: {@link #submit} may be called from any thread; events run on the context, one at a time,
+ * in the order they were submitted.
  */
-final class ContextInbox {
+public final class ContextInbox {
 
   private final Context context;
   private final ConcurrentLinkedQueue<Runnable> events = new ConcurrentLinkedQueue<>();
   private final AtomicBoolean scheduled = new AtomicBoolean();
 
-  ContextInbox(Context context) {
+  /**
+   * @param context where the events run
+   */
+  public ContextInbox(Context context) {
     this.context = context;
   }
 
-  /** Runs {@code event} on the context after every event submitted before it. Any thread. */
-  void submit(Runnable event) {
+  /**
+   * Runs {@code event} on the context after every event submitted before it. Any thread.
+   *
+   * @param event what to run; an exception it throws is reported to the context and the next events still run
+   */
+  public void submit(Runnable event) {
     events.add(event);
     if (scheduled.compareAndSet(false, true)) {
       context.runOnContext(v -> drain());
@@ -33,7 +44,11 @@ final class ContextInbox {
     scheduled.set(false);
     Runnable event;
     while ((event = events.poll()) != null) {
-      event.run();
+      try {
+        event.run();
+      } catch (RuntimeException e) {
+        ((ContextInternal) context).reportException(e);
+      }
     }
   }
 }

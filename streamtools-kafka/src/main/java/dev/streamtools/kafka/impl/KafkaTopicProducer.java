@@ -6,12 +6,12 @@ import dev.streamtools.SendException;
 import dev.streamtools.SendOptions;
 import dev.streamtools.SendResult;
 import dev.streamtools.Transports;
+import dev.streamtools.spi.ContextInbox;
 import io.vertx.core.Context;
 import io.vertx.core.Future;
 import io.vertx.core.Promise;
 import io.vertx.core.Vertx;
 import io.vertx.core.internal.VertxInternal;
-import io.vertx.kafka.client.producer.KafkaWriteStream;
 import org.apache.kafka.clients.producer.KafkaProducer;
 import org.apache.kafka.clients.producer.ProducerRecord;
 import org.apache.kafka.clients.producer.RecordMetadata;
@@ -21,14 +21,22 @@ import org.apache.kafka.common.serialization.ByteArraySerializer;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
+import java.time.Duration;
 import java.util.ArrayDeque;
+import java.util.ArrayList;
+import java.util.List;
 import java.util.Map;
 import java.util.concurrent.atomic.AtomicInteger;
 
 /**
- * Sends to one topic through a vertx-kafka-client {@link KafkaWriteStream} over a byte-array
- * {@link KafkaProducer}. A send completes when the broker acknowledged the record ({@code acks=all} by
- * default), with its partition and offset.
+ * Sends to one topic through a byte-array {@link KafkaProducer}. A send completes when the broker acknowledged
+ * the record ({@code acks=all} by default), with its partition and offset.
+ *
+ * <p>{@code KafkaProducer.send} may block (metadata, a full {@code buffer.memory}), so records are handed to it on
+ * a worker: in batches, one ordered worker task for everything sent since the last one went out, and the
+ * acknowledgements come back through one {@link ContextInbox}, a context task per burst. vertx-kafka-client's
+ * {@code KafkaWriteStream} costs a worker task per record and two context tasks per acknowledgement, which
+ * capped 100-byte sends at less than half the raw client's rate (BENCHMARKS.md).
  */
 public final class KafkaTopicProducer implements Producer {
 
@@ -41,10 +49,28 @@ public final class KafkaTopicProducer implements Producer {
   private final AtomicInteger unacknowledged = new AtomicInteger();
   private final io.vertx.core.Closeable closeHook = completion -> close().onComplete(completion);
 
+  private final ContextInbox acknowledgements;
+
+  /** One send, from {@link #sendForResult} to its outcome. */
+  private static final class Outgoing {
+    final Message message;
+    final ProducerRecord<byte[], byte[]> record;
+    final Promise<SendResult> result = Promise.promise();
+    long timer = -1;
+
+    Outgoing(Message message, ProducerRecord<byte[], byte[]> record) {
+      this.message = message;
+      this.record = record;
+    }
+  }
+
   // touched only on the context
   private final ArrayDeque<Runnable> waitingForInit = new ArrayDeque<>();
+  private final ArrayDeque<Outgoing> toHandOver = new ArrayDeque<>();
+  private boolean handingOver;
+  private Promise<Void> allHandedOver;
   private Future<Void> initialized;
-  private KafkaWriteStream<byte[], byte[]> stream;
+  private KafkaProducer<byte[], byte[]> producer;
   private volatile boolean closing;
   private Promise<Void> closed;
 
@@ -58,6 +84,7 @@ public final class KafkaTopicProducer implements Producer {
     this.topic = topic;
     this.config = config;
     this.context = vertx.getOrCreateContext();
+    this.acknowledgements = new ContextInbox(context);
   }
 
   @Override
@@ -95,11 +122,7 @@ public final class KafkaTopicProducer implements Producer {
         return new KafkaProducer<>(props, new ByteArraySerializer(), new ByteArraySerializer());
       }))
       .map(raw -> {
-        // created on our context, so the stream completes sends here
-        stream = KafkaWriteStream.create(vertx, raw);
-        // each send's Future reports its failure; without a handler the stream would also log every one
-        // as an unhandled exception
-        stream.exceptionHandler(e -> LOG.debug("[kafka queue '{}'] send failed: {}", topic, e.toString()));
+        producer = raw;
         ((VertxInternal) vertx).addCloseHook(closeHook);
         return (Void) null;
       });
@@ -123,11 +146,10 @@ public final class KafkaTopicProducer implements Producer {
       return Future.failedFuture(new SendException(Transports.KAFKA, topic, message.id(), "producer is closed",
         null));
     }
-    Promise<SendResult> result = Promise.promise();
     String key = options.key() != null ? options.key() : message.key();
-    ProducerRecord<byte[], byte[]> record;
+    Outgoing o;
     try {
-      record = KafkaWire.record(topic, message, key, options.partition(), options.headers());
+      o = new Outgoing(message, KafkaWire.record(topic, message, key, options.partition(), options.headers()));
     } catch (RuntimeException e) {
       return Future.failedFuture(new SendException(Transports.KAFKA, topic, message.id(),
         "cannot build the record: " + e, e));
@@ -135,17 +157,17 @@ public final class KafkaTopicProducer implements Producer {
     unacknowledged.incrementAndGet();
     // Everything goes through the context, so sends made one after the other reach Kafka in that order.
     onContext(() -> {
-      if (stream != null) {
-        send(message, record, options, result);
+      if (producer != null) {
+        send(o, options);
         return;
       }
       waitingForInit.add(() -> {
-        if (stream != null) {
-          send(message, record, options, result);
+        if (producer != null) {
+          send(o, options);
         } else {
           Throwable cause = initialized == null ? null : initialized.cause();
           unacknowledged.decrementAndGet();
-          result.tryFail(new SendException(Transports.KAFKA, topic, message.id(), "producer could not start: "
+          o.result.tryFail(new SendException(Transports.KAFKA, topic, message.id(), "producer could not start: "
             + (cause == null ? "closed" : cause.getMessage()), cause));
         }
       });
@@ -155,7 +177,7 @@ public final class KafkaTopicProducer implements Producer {
         startOnContext();
       }
     });
-    return result.future();
+    return o.result.future();
   }
 
   private void onContext(Runnable action) {
@@ -166,26 +188,70 @@ public final class KafkaTopicProducer implements Producer {
     }
   }
 
-  private void send(Message message, ProducerRecord<byte[], byte[]> record, SendOptions options,
-                    Promise<SendResult> result) {
-    Future<RecordMetadata> sent = stream.send(record);
+  private void send(Outgoing o, SendOptions options) {
     if (options.timeout() != null) {
       long millis = Math.max(1, options.timeout().toMillis());
-      long timer = vertx.setTimer(millis, id -> result.tryFail(new SendException(Transports.KAFKA, topic,
-        message.id(), "the broker did not acknowledge within " + millis + " ms (the record may still be written "
+      o.timer = vertx.setTimer(millis, id -> o.result.tryFail(new SendException(Transports.KAFKA, topic,
+        o.message.id(), "the broker did not acknowledge within " + millis + " ms (the record may still be written "
           + "later; Kafka's own bound is delivery.timeout.ms)", null)));
-      sent.onComplete(ar -> vertx.cancelTimer(timer));
     }
-    sent.onComplete(ar -> {
-      unacknowledged.decrementAndGet();
-      if (ar.succeeded()) {
-        RecordMetadata md = ar.result();
-        result.tryComplete(new SendResult(Transports.KAFKA, topic, message.id(), md.partition(),
-          md.hasOffset() ? md.offset() : -1L));
-      } else {
-        result.tryFail(new SendException(Transports.KAFKA, topic, message.id(), describe(ar.cause()), ar.cause()));
+    toHandOver.add(o);
+    handOver();
+  }
+
+  private void handOver() {
+    if (handingOver) {
+      return;
+    }
+    if (toHandOver.isEmpty()) {
+      if (allHandedOver != null) {
+        allHandedOver.complete();
+        allHandedOver = null;
       }
+      return;
+    }
+    handingOver = true;
+    List<Outgoing> batch = new ArrayList<>(toHandOver);
+    toHandOver.clear();
+    KafkaProducer<byte[], byte[]> p = producer;
+    context.executeBlocking(() -> {
+      for (Outgoing o : batch) {
+        try {
+          p.send(o.record, (md, error) -> acknowledgements.submit(() -> acknowledged(o, md, error)));
+        } catch (RuntimeException e) {
+          // what send throws instead of reporting to the callback (closed producer, interrupted, serializer)
+          acknowledgements.submit(() -> acknowledged(o, null, e));
+        }
+      }
+      return null;
+    }).onComplete(ar -> {
+      handingOver = false;
+      handOver();
     });
+  }
+
+  private void acknowledged(Outgoing o, RecordMetadata md, Exception error) {
+    unacknowledged.decrementAndGet();
+    if (o.timer != -1) {
+      vertx.cancelTimer(o.timer);
+    }
+    if (error == null) {
+      o.result.tryComplete(new SendResult(Transports.KAFKA, topic, o.message.id(), md.partition(),
+        md.hasOffset() ? md.offset() : -1L));
+    } else {
+      o.result.tryFail(new SendException(Transports.KAFKA, topic, o.message.id(), describe(error), error));
+    }
+  }
+
+  /** @return a Future completed once every send made so far has been handed to the Kafka producer */
+  private Future<Void> handedOver() {
+    if (!handingOver && toHandOver.isEmpty()) {
+      return Future.succeededFuture();
+    }
+    if (allHandedOver == null) {
+      allHandedOver = Promise.promise();
+    }
+    return allHandedOver.future();
   }
 
   private String describe(Throwable e) {
@@ -208,7 +274,7 @@ public final class KafkaTopicProducer implements Producer {
         closed = Promise.promise();
         Future<Void> starting = initialized == null ? Future.succeededFuture() : initialized;
         // a start in progress finishes first, so the sends waiting for it are handed to Kafka before it closes
-        starting.transform(ar -> stream == null ? Future.<Void>succeededFuture() : closeStream(stream))
+        starting.transform(ar -> producer == null ? Future.<Void>succeededFuture() : closeProducer())
           .onComplete(closed);
       }
       closed.future().onComplete(p);
@@ -216,11 +282,15 @@ public final class KafkaTopicProducer implements Producer {
     return p.future();
   }
 
-  // KafkaProducer.close waits for every record handed to it; sends still queued on the stream's worker are
-  // handed over first because the worker runs tasks in order.
-  private Future<Void> closeStream(KafkaWriteStream<byte[], byte[]> s) {
+  // KafkaProducer.close waits for every record handed to it: the sends still waiting for the worker go first.
+  private Future<Void> closeProducer() {
     ((VertxInternal) vertx).removeCloseHook(closeHook);
-    return s.close(config.closeTimeoutMillis())
+    long timeout = config.closeTimeoutMillis();
+    return handedOver()
+      .compose(v -> context.<Void>executeBlocking(() -> {
+        producer.close(Duration.ofMillis(timeout));
+        return null;
+      }))
       .recover(e -> {
         LOG.warn("[kafka queue '{}'] producer close: {}", topic, e.toString());
         return Future.succeededFuture();
@@ -229,7 +299,7 @@ public final class KafkaTopicProducer implements Producer {
         int unfinished = unacknowledged.get();
         if (unfinished > 0) {
           LOG.warn("[kafka queue '{}'] producer closed with {} send(s) not acknowledged within {} ms; they fail",
-            topic, unfinished, config.closeTimeoutMillis());
+            topic, unfinished, timeout);
         }
         return null;
       });

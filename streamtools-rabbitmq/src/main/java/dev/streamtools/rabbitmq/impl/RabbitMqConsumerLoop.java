@@ -13,6 +13,7 @@ import dev.streamtools.RouteOptions;
 import dev.streamtools.SendOptions;
 import dev.streamtools.StreamtoolsException;
 import dev.streamtools.Transports;
+import dev.streamtools.spi.ContextInbox;
 import dev.streamtools.spi.DeadLetters;
 import dev.streamtools.spi.Delivery;
 import dev.streamtools.spi.Dispatcher;

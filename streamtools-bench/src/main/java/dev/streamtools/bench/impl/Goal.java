@@ -18,8 +18,21 @@ public record Goal(double minMedian, double minWorst, double maxP99Ratio) {
     return new Goal(minMedian, minWorst, Double.NaN);
   }
 
+  /** @return no goal: a comparison run to explain another one */
+  static Goal none() {
+    return new Goal(Double.NaN, Double.NaN, Double.NaN);
+  }
+
+  /** @return whether there is a goal to meet */
+  public boolean exists() {
+    return !Double.isNaN(minMedian);
+  }
+
   /** @return the goal as the issue writes it */
   public String describe() {
+    if (!exists()) {
+      return "none (reference)";
+    }
     StringBuilder sb = new StringBuilder(">=").append(fmt(minMedian)).append('x');
     if (!Double.isNaN(minWorst)) {
       sb.append(", worst >=").append(fmt(minWorst)).append('x');

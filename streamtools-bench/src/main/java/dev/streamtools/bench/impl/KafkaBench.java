@@ -2,6 +2,7 @@ package dev.streamtools.bench.impl;
 
 import dev.streamtools.ConsumerLoop;
 import dev.streamtools.Message;
+import dev.streamtools.MessageHeaders;
 import dev.streamtools.Producer;
 import dev.streamtools.RouteOptions;
 import dev.streamtools.Transports;
@@ -23,9 +24,11 @@ import org.apache.kafka.clients.producer.KafkaProducer;
 import org.apache.kafka.clients.producer.ProducerConfig;
 import org.apache.kafka.clients.producer.ProducerRecord;
 import org.apache.kafka.common.TopicPartition;
+import org.apache.kafka.common.header.internals.RecordHeaders;
 import org.apache.kafka.common.serialization.ByteArrayDeserializer;
 import org.apache.kafka.common.serialization.ByteArraySerializer;
 
+import java.nio.charset.StandardCharsets;
 import java.time.Duration;
 import java.util.HashMap;
 import java.util.List;
@@ -33,6 +36,7 @@ import java.util.Map;
 import java.util.Properties;
 import java.util.UUID;
 import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.ThreadLocalRandom;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicInteger;
 import java.util.concurrent.atomic.AtomicLong;
@@ -69,11 +73,16 @@ public final class KafkaBench {
     Backlog backlog = new Backlog(o.kafkaBacklog);
     String produce = "acks=all, idempotent, linger.ms=5, batch.size=65536, " + PARTITIONS + " partitions, "
       + PRODUCE_WINDOW + " sends outstanding";
+    String same = "; the raw side sends the record streamtools sends (message-id and content-type headers, "
+      + "timestamp)";
+    String bare = "; the raw side sends the body alone: what the two headers cost";
     return List.of(
-      new Comparison("kafka.produce.100B", "100 B, " + produce, Goal.throughput(0.95, 0.90),
-        new RawProduce(o, 100, 5), new StProduce(vertx, o, 100, 5), true),
-      new Comparison("kafka.produce.1KB", "1 KB, " + produce, Goal.throughput(0.95, 0.90),
-        new RawProduce(o, 1024, 5), new StProduce(vertx, o, 1024, 5), true),
+      new Comparison("kafka.produce.100B", "100 B, " + produce + same, Goal.throughput(0.95, 0.90),
+        new RawProduce(o, 100, 5, true), new StProduce(vertx, o, 100, 5), true),
+      new Comparison("kafka.produce.1KB", "1 KB, " + produce + same, Goal.throughput(0.95, 0.90),
+        new RawProduce(o, 1024, 5, true), new StProduce(vertx, o, 1024, 5), true),
+      new Comparison("kafka.produce.100B.bare", "100 B, " + produce + bare, Goal.none(),
+        new RawProduce(o, 100, 5, false), new StProduce(vertx, o, 100, 5), true),
       new Comparison("kafka.consume", "backlog of " + o.kafkaBacklog + " x 100 B in " + PARTITIONS
         + " partitions, a new group per round, at-least-once: handled offsets committed every "
         + COMMIT_INTERVAL_MS + " ms; time from first to last record", Goal.throughput(0.90),
@@ -172,21 +181,37 @@ public final class KafkaBench {
   }
 
   private static final class RawProduce implements Side {
+    private static final byte[] CONTENT_TYPE = Message.APPLICATION_JSON.getBytes(StandardCharsets.UTF_8);
     private final BenchOptions o;
     private final byte[] body;
     private final int lingerMs;
+    private final boolean sameRecord;
     private KafkaProducer<byte[], byte[]> producer;
     private String topic;
 
-    RawProduce(BenchOptions o, int size, int lingerMs) {
+    RawProduce(BenchOptions o, int size, int lingerMs, boolean sameRecord) {
       this.o = o;
       this.body = Payloads.json(size).getBytes();
       this.lingerMs = lingerMs;
+      this.sameRecord = sameRecord;
     }
 
     @Override
     public String label() {
-      return "KafkaProducer<byte[],byte[]>.send with callback, semaphore window";
+      return "KafkaProducer<byte[],byte[]>.send with callback, semaphore window"
+        + (sameRecord ? "; each record with a new id header, the content-type header and a timestamp" : "");
+    }
+
+    private ProducerRecord<byte[], byte[]> record() {
+      if (!sameRecord) {
+        return new ProducerRecord<>(topic, body);
+      }
+      RecordHeaders headers = new RecordHeaders();
+      ThreadLocalRandom random = ThreadLocalRandom.current();
+      headers.add(MessageHeaders.MESSAGE_ID,
+        new UUID(random.nextLong(), random.nextLong()).toString().getBytes(StandardCharsets.UTF_8));
+      headers.add(MessageHeaders.CONTENT_TYPE, CONTENT_TYPE);
+      return new ProducerRecord<>(topic, null, System.currentTimeMillis(), null, body, headers);
     }
 
     @Override
@@ -199,7 +224,7 @@ public final class KafkaBench {
     @Override
     public RoundResult round(int index) throws Exception {
       return ThreadWindow.run(PRODUCE_WINDOW, o.roundNanos(), done ->
-        producer.send(new ProducerRecord<>(topic, body), (md, e) -> done.accept(e)));
+        producer.send(record(), (md, e) -> done.accept(e)));
     }
 
     @Override

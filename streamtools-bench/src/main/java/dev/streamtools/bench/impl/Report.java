@@ -30,6 +30,8 @@ public final class Report {
           : r.rawFailure() != null ? "raw side: " + r.rawFailure() : "no rounds");
       } else if (r.errors() > 0) {
         met = "NO (" + r.errors() + " failed operations)";
+      } else if (!c.goal().exists()) {
+        met = "-";
       } else {
         met = r.goalMet() ? "yes" : "NO";
       }

@@ -21,7 +21,7 @@ public final class BenchOptions {
   /** How long the stall scenarios hold the handler. */
   public double stallSeconds = 60;
   /** Records in the Kafka backlog each consume round reads. */
-  public int kafkaBacklog = 500_000;
+  public int kafkaBacklog = 2_000_000;
   /** Messages in the RabbitMQ backlog each consume round reads. */
   public int rmqBacklog = 50_000;
   /** Backlog (messages) of the stall scenarios. */
@@ -87,7 +87,7 @@ public final class BenchOptions {
       "                       rabbitmq, stall, or full names such as kafka.produce.100B)",
       "  --skip a,b           leave these out",
       "  --stall-seconds S    how long the stall scenarios hold the handler [60]",
-      "  --kafka-backlog N    records per Kafka consume round [500000]",
+      "  --kafka-backlog N    records per Kafka consume round [2000000]",
       "  --rmq-backlog N      messages per RabbitMQ consume round [50000]",
       "  --stall-backlog N    backlog of the stall scenarios [100000]",
       "  --wrk-connections N  wrk connections [32]",

@@ -50,7 +50,8 @@ public final class Message {
     this.queue = b.queue;
     this.correlationId = b.correlationId;
     this.timestamp = b.timestamp != null ? b.timestamp : Instant.now();
-    this.headers = b.headers.isEmpty() ? Map.of() : Collections.unmodifiableMap(new LinkedHashMap<>(b.headers));
+    this.headers = b.headers == null || b.headers.isEmpty() ? Map.of()
+      : Collections.unmodifiableMap(new LinkedHashMap<>(b.headers));
   }
 
   /**
@@ -251,7 +252,9 @@ public final class Message {
     b.queue = queue;
     b.correlationId = correlationId;
     b.timestamp = timestamp;
-    b.headers.putAll(headers);
+    if (!headers.isEmpty()) {
+      b.headers = new LinkedHashMap<>(headers);
+    }
     return b;
   }
 
@@ -289,7 +292,8 @@ public final class Message {
     private String queue;
     private String correlationId;
     private Instant timestamp;
-    private final Map<String, String> headers = new LinkedHashMap<>();
+    // most messages have no user headers: the map is made for the first one
+    private Map<String, String> headers;
 
     private Builder() {
     }
@@ -365,8 +369,13 @@ public final class Message {
     public Builder header(String name, String value) {
       Objects.requireNonNull(name, "header name");
       if (value == null) {
-        headers.remove(name);
+        if (headers != null) {
+          headers.remove(name);
+        }
       } else {
+        if (headers == null) {
+          headers = new LinkedHashMap<>();
+        }
         headers.put(name, value);
       }
       return this;

@@ -40,7 +40,7 @@ public final class Scenarios {
   static final long SLOW_DELAY_MS = 100;
   static final int SLOW_PAD = 8_192;
   static final int SLOW_MAX_PENDING = 64;
-  /** Kafka's max.poll.records default: one poll's batch may be held beside the in-flight budget. */
+  /** Kafka's max.poll.records default: two polls' batches may be held beside the in-flight budget. */
   static final int KAFKA_MAX_POLL_RECORDS = 500;
 
   private final Size size;
@@ -288,13 +288,13 @@ public final class Scenarios {
     r.check(status == 0, "c1 exited with status " + status + " after SIGTERM");
     Tally t = run.tally(q, Set.of());
     r.counts(t);
-    r.notes.add("restarts took " + String.join(" and ", restarts) + "; consumer ready again"
-      + (readyAfter >= 0.1 ? String.format(Locale.ROOT, " %.1f s after the last message was handled", readyAfter) : ""));
+    r.notes.add("restarts took " + String.join(" and ", restarts) + "; consumer ready again" + (readyAfter >= 0.1
+      ? String.format(Locale.ROOT, " %.1f s after the last message was handled", readyAfter) : ""));
     if (run.transport.equals("kafka")) {
       // in an outage the loop goes on handling what it fetched while its commits fail; a rebalance after it
-      // redelivers from the last commit: at most what it holds, 2 x maxInFlight + max.poll.records (500)
-      long bound = 2L * (2L * MAX_IN_FLIGHT + 500);
-      r.bound = "<= 2 x (2 x maxInFlight + max.poll.records) = " + bound;
+      // redelivers from the last commit: at most what it holds, 2 x maxInFlight + 2 x max.poll.records (500)
+      long bound = 2L * (2L * MAX_IN_FLIGHT + 2L * KAFKA_MAX_POLL_RECORDS);
+      r.bound = "<= 2 x (2 x maxInFlight + 2 x max.poll.records) = " + bound;
       r.check(t.duplicates <= bound, t.duplicates + " duplicates exceed " + bound);
     } else {
       long bound = 2L * MAX_IN_FLIGHT;
@@ -565,8 +565,8 @@ public final class Scenarios {
     long perMessage = 2L * SLOW_PAD;
     long slack = 8L << 20;
     switch (transport) {
-      case "kafka": // 2 x maxInFlight fetched ahead + one poll's batch; fetch buffers of 1 MiB per partition (3)
-        return (2L * SLOW_MAX_IN_FLIGHT + KAFKA_MAX_POLL_RECORDS) * perMessage + (3L << 20) + slack;
+      case "kafka": // 2 x maxInFlight fetched ahead + two polls' batches; fetch buffers of 1 MiB per partition (3)
+        return (2L * SLOW_MAX_IN_FLIGHT + 2L * KAFKA_MAX_POLL_RECORDS) * perMessage + (3L << 20) + slack;
       case "rabbitmq": // prefetch = maxInFlight
         return SLOW_MAX_IN_FLIGHT * perMessage + slack;
       default: // push transports: maxInFlight + maxPending requests held

@@ -43,7 +43,8 @@ import java.util.concurrent.TimeoutException;
  *   <li>The loop polls the {@link KafkaReadStream} itself ({@code poll(Duration)}), and never pauses the
  *   stream: back-pressure pauses <em>partitions</em>, so polling — and group membership — stays alive however
  *   slow the handler is. Partitions are paused while enough fetched records wait ({@link #applyPauses()}):
- *   memory is bounded by about {@code 2 x maxInFlight} records plus one {@code max.poll.records} batch.</li>
+ *   memory is bounded by about {@code 2 x maxInFlight} records plus two {@code max.poll.records} batches:
+ *   while the handler keeps up, the next batch is fetched while one is handed over.</li>
  *   <li>Records are consumed as bytes and turned into {@link Message}s here, so no record can fail in a
  *   deserializer and stall its partition; a body the route cannot decode is dead-lettered by the dispatcher.</li>
  *   <li>At most {@code KAFKA_MAX_IN_FLIGHT_PER_PARTITION} records of a partition are in the handler (1 by
@@ -279,8 +280,16 @@ public final class KafkaConsumerLoop implements ConsumerLoop {
           pollFailures = 0;
           ready = !closing;
         }
-        onRecords(ar.result());
-        poll();
+        ConsumerRecords<byte[], byte[]> records = ar.result();
+        if (records != null && !records.isEmpty() && !anyWaiting()) {
+          // The handler keeps up: the consumer's thread fetches and parses the next batch while the event loop
+          // hands this one over. The price is in the bound: a second batch can arrive before this one is taken.
+          poll();
+          onRecords(records);
+        } else {
+          onRecords(records);
+          poll();
+        }
       } else {
         pollFailures++;
         ready = false;
@@ -294,6 +303,16 @@ public final class KafkaConsumerLoop implements ConsumerLoop {
         }
       }
     });
+  }
+
+  /** @return whether a fetched record waits for a handler slot */
+  private boolean anyWaiting() {
+    for (PartitionState ps : partitions.values()) {
+      if (!ps.queue.isEmpty() || !ps.retryReady.isEmpty()) {
+        return true;
+      }
+    }
+    return false;
   }
 
   private Future<Void> stopPollLoop() {
@@ -311,8 +330,8 @@ public final class KafkaConsumerLoop implements ConsumerLoop {
    * Decides which partitions the next poll may fetch, and tells the consumer; the requests reach it before
    * the next poll because its worker runs tasks in order. A partition is paused while it holds its share of
    * {@code maxInFlight} fetched records, and all are paused while the partitions that can move hold
-   * {@code maxInFlight} between them: held records stay below about {@code 2 x maxInFlight} plus one
-   * {@code max.poll.records} batch. A partition whose slots all wait for a retry backoff does not count
+   * {@code maxInFlight} between them: held records stay below about {@code 2 x maxInFlight} plus two
+   * {@code max.poll.records} batches (one fetched while the previous one is handed over). A partition whose slots all wait for a retry backoff does not count
    * towards the shared budget, so a poison record does not stop the other partitions.
    *
    * @return whether some assigned partition is paused: it may be resumed soon, so the next poll is short
@@ -414,7 +433,7 @@ public final class KafkaConsumerLoop implements ConsumerLoop {
     }
     PartitionState.Tracked t = ps.queue.poll();
     ps.active++;
-    return new RecordDelivery(this, ps, t, KafkaWire.message(t.record), 1);
+    return new RecordDelivery(this, ps, t, KafkaWire.message(t.record, ps.idPrefix), 1);
   }
 
   // ---------------------------------------------------------------------------------------------

@@ -32,6 +32,8 @@ final class PartitionState {
 
   final TopicPartition tp;
   final long generation;
+  /** {@link KafkaWire#idPrefix} of this partition. */
+  final String idPrefix;
   /** Fetched, waiting for a slot. */
   final ArrayDeque<Tracked> queue = new ArrayDeque<>();
   /** Every fetched record not yet done, in offset order (records arrive in offset order). */
@@ -59,6 +61,7 @@ final class PartitionState {
   PartitionState(TopicPartition tp, long generation) {
     this.tp = tp;
     this.generation = generation;
+    this.idPrefix = KafkaWire.idPrefix(tp);
   }
 
   void enqueue(ConsumerRecord<byte[], byte[]> record) {

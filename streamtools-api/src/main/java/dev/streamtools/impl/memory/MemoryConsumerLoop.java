@@ -32,6 +32,7 @@ final class MemoryConsumerLoop implements ConsumerLoop {
   private static final Logger LOG = LoggerFactory.getLogger(MemoryConsumerLoop.class);
   private static final int REFUSED_FULL = 429;
   private static final int REFUSED_CLOSING = 503;
+  private static final int REFUSED_EXPIRED = 504;
 
   private final Vertx vertx;
   private final String queue;
@@ -148,6 +149,14 @@ final class MemoryConsumerLoop implements ConsumerLoop {
 
   private void admit(io.vertx.core.eventbus.Message<MemoryWire.Envelope> request) {
     MemoryWire.Envelope envelope = request.body();
+    if (envelope.expired()) {
+      // it waited for admission longer than its send timeout: the sender was told the send failed, so
+      // handling it now would act on a message its sender may already have sent again
+      LOG.debug("[memory queue '{}'] message {} not taken: its sender stopped waiting (send timeout)", queue,
+        envelope.message().id());
+      request.fail(REFUSED_EXPIRED, "memory queue '" + queue + "': the send timed out before a handler was free");
+      return;
+    }
     request.reply(null);
     dispatcher.dispatch(new MemoryDelivery(envelope.message(), envelope.attempt()));
   }
@@ -208,8 +217,9 @@ final class MemoryConsumerLoop implements ConsumerLoop {
     }
 
     private Future<Void> resend(String toQueue, Message m, int nextAttempt) {
-      return MemoryQueues.request(vertx, toQueue, new MemoryWire.Envelope(MemoryWire.addressedTo(m, toQueue), nextAttempt),
-        new DeliveryOptions().setSendTimeout(sendTimeoutMillis));
+      DeliveryOptions sendOptions = new DeliveryOptions().setSendTimeout(sendTimeoutMillis);
+      return MemoryQueues.request(vertx, toQueue,
+        new MemoryWire.Envelope(MemoryWire.addressedTo(m, toQueue), nextAttempt, sendOptions), sendOptions);
     }
   }
 }

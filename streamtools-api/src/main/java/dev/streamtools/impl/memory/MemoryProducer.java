@@ -52,7 +52,8 @@ final class MemoryProducer implements Producer {
     long timeout = options.timeout() != null ? options.timeout().toMillis() : sendTimeoutMillis;
     DeliveryOptions delivery = timeout == sendTimeoutMillis ? deliveryOptions
       : new DeliveryOptions().setSendTimeout(timeout);
-    return MemoryQueues.request(vertx, queue, new MemoryWire.Envelope(addressed(message, options), 1), delivery)
+    return MemoryQueues.request(vertx, queue, new MemoryWire.Envelope(addressed(message, options), 1, delivery),
+        delivery)
       .map(reply -> SendResult.of(Transports.MEMORY, queue, message.id()))
       .recover(e -> Future.failedFuture(new SendException(Transports.MEMORY, queue, message.id(),
         MemoryWire.describe(e, queue, timeout), e)));

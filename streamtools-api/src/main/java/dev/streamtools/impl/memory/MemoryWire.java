@@ -5,6 +5,7 @@ import dev.streamtools.Transports;
 import dev.streamtools.spi.Settings;
 import io.vertx.core.Vertx;
 import io.vertx.core.buffer.Buffer;
+import io.vertx.core.eventbus.DeliveryOptions;
 import io.vertx.core.eventbus.MessageCodec;
 import io.vertx.core.eventbus.ReplyException;
 import io.vertx.core.json.JsonObject;
@@ -12,6 +13,7 @@ import io.vertx.core.json.JsonObject;
 import java.util.Collections;
 import java.util.Set;
 import java.util.WeakHashMap;
+import java.util.concurrent.TimeUnit;
 
 /**
  * How a message travels on the event bus: the immutable {@link Message} itself, with its delivery attempt,
@@ -29,8 +31,19 @@ final class MemoryWire {
   private MemoryWire() {
   }
 
-  /** What a memory queue carries: the message, addressed to its queue, and which delivery this is. */
-  record Envelope(Message message, int attempt) {
+  /**
+   * What a memory queue carries: the message, addressed to its queue, which delivery this is, and when its
+   * sender stops waiting ({@link System#nanoTime()}): a consumer does not take a message whose sender was
+   * already told the send timed out.
+   */
+  record Envelope(Message message, int attempt, long deadlineNanos) {
+    Envelope(Message message, int attempt, DeliveryOptions sentWith) {
+      this(message, attempt, System.nanoTime() + TimeUnit.MILLISECONDS.toNanos(sentWith.getSendTimeout()));
+    }
+
+    boolean expired() {
+      return System.nanoTime() - deadlineNanos >= 0;
+    }
   }
 
   static String address(String queue) {

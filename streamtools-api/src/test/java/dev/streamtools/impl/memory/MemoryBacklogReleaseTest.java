@@ -4,6 +4,7 @@ import dev.streamtools.ConsumerLoop;
 import dev.streamtools.Message;
 import dev.streamtools.Producer;
 import dev.streamtools.RouteOptions;
+import dev.streamtools.SendOptions;
 import dev.streamtools.Transports;
 import io.vertx.core.Context;
 import io.vertx.core.Future;
@@ -92,5 +93,42 @@ class MemoryBacklogReleaseTest {
       sends.stream().filter(Future::failed).findFirst().map(f -> f.cause().getMessage()).orElse("none")).isZero();
     await().atMost(Duration.ofSeconds(10)).until(() -> handled.get() == maxInFlight + backlog);
     assertThat(loop.close().toCompletionStage().toCompletableFuture().get(5, TimeUnit.SECONDS)).isNull();
+  }
+
+  @Test
+  void aSendThatTimedOutWaitingForTheHandlerIsNeverHandled() throws Exception {
+    String queue = "expired-" + UUID.randomUUID();
+    List<String> handled = new java.util.concurrent.CopyOnWriteArrayList<>();
+    ArrayDeque<Promise<Void>> held = new ArrayDeque<>();
+    CompletableFuture<Context> consumerContext = new CompletableFuture<>();
+    ConsumerLoop loop = Transports.CONSUMER_LOOPS.get(Transports.MEMORY).create(vertx, queue);
+    vertx.runOnContext(v -> {
+      consumerContext.complete(Vertx.currentContext());
+      loop.start(m -> {
+        handled.add(m.body().toString());
+        if (!m.body().toString().equals("first")) {
+          return Future.succeededFuture();
+        }
+        Promise<Void> p = Promise.promise();
+        held.add(p);
+        return p.future();
+      }, RouteOptions.defaults().maxInFlight(1));
+    });
+    Context context = consumerContext.get(5, TimeUnit.SECONDS);
+    await().atMost(Duration.ofSeconds(5)).until(loop::isReady);
+    Producer producer = Transports.PRODUCERS.get(Transports.MEMORY).create(vertx, queue);
+
+    producer.send(Message.text("first")).toCompletionStage().toCompletableFuture().get(5, TimeUnit.SECONDS);
+    Future<Void> impatient = producer.send(Message.text("impatient"), SendOptions.defaults()
+      .timeout(Duration.ofMillis(300)));
+    assertThat(impatient.toCompletionStage().toCompletableFuture().handle((v, e) -> e).get(5, TimeUnit.SECONDS))
+      .as("the send waiting for the busy handler times out").isNotNull()
+      .hasMessageContaining("within 300 ms");
+    context.runOnContext(v -> held.poll().complete());
+    // the queue is first in, first out: once "last" is handled, "impatient" had its turn
+    producer.send(Message.text("last")).toCompletionStage().toCompletableFuture().get(5, TimeUnit.SECONDS);
+    await().atMost(Duration.ofSeconds(5)).until(() -> handled.contains("last"));
+
+    assertThat(handled).as("a send reported as failed is not handled").containsExactly("first", "last");
   }
 }

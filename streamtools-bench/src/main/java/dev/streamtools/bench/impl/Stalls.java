@@ -3,6 +3,7 @@ package dev.streamtools.bench.impl;
 import com.rabbitmq.client.Channel;
 import com.rabbitmq.client.Connection;
 import dev.streamtools.ConsumerLoop;
+import dev.streamtools.FailurePolicy;
 import dev.streamtools.Message;
 import dev.streamtools.MessageHandler;
 import dev.streamtools.Producer;
@@ -21,6 +22,7 @@ import org.apache.kafka.clients.admin.MemberDescription;
 
 import java.io.PrintStream;
 import java.lang.management.ManagementFactory;
+import java.time.Duration;
 import java.util.BitSet;
 import java.util.LinkedHashMap;
 import java.util.List;
@@ -164,6 +166,21 @@ public final class Stalls {
     }
   }
 
+  /**
+   * The handler holds its messages for the whole stall on purpose: its timeout (30 s by default) must not fire,
+   * or timed-out messages are retried while the handler still holds them (the recorded run's 192 "in the
+   * handler" of 64, and its redeliveries, were that).
+   */
+  private RouteOptions stallOptions() {
+    return RouteOptions.defaults().maxInFlight(MAX_IN_FLIGHT)
+      .failurePolicy(FailurePolicy.defaults().handlerTimeout(patience()));
+  }
+
+  /** @return longer than the stall and what follows it: the handler timeout and the memory send timeout */
+  private Duration patience() {
+    return Duration.ofMillis((long) (o.stallSeconds * 1000) + 60_000);
+  }
+
   private double settle() {
     return Math.min(2, Math.max(0.2, o.stallSeconds / 4));
   }
@@ -173,12 +190,12 @@ public final class Stalls {
     String queue = "bench-stall-" + UUID.randomUUID();
     Context consumerContext = Vx.newContext(vertx);
     Context senderContext = Vx.newContext(vertx);
-    RouteOptions options = RouteOptions.defaults().maxInFlight(MAX_IN_FLIGHT);
+    RouteOptions options = stallOptions();
     StallingHandler handler = new StallingHandler();
     ConsumerLoop loop = Transports.CONSUMER_LOOPS.get(Transports.MEMORY).create(vertx, queue);
-    // A request the event bus loses surfaces as a send timeout: 5 s instead of the default 30 s keeps the run short.
+    // Sends waiting for admission wait out the stall: they must not time out meanwhile.
     Producer producer = Transports.PRODUCERS.get(Transports.MEMORY).create(vertx, queue,
-      new JsonObject().put("MEMORY_SEND_TIMEOUT_MS", 5000));
+      new JsonObject().put("MEMORY_SEND_TIMEOUT_MS", patience().toMillis()));
     Vx.on(consumerContext, () -> loop.start(handler, options));
     Buffer body = Payloads.json(100);
     AtomicLong accepted = new AtomicLong();
@@ -232,9 +249,11 @@ public final class Stalls {
           + accepted.get() + ", unanswered " + unanswered.get() + ", in the handler " + handler.current.get() + ")");
       double drainSeconds = (System.nanoTime() - releasedAt) / 1e9;
       boolean ok = handler.max.get() <= MAX_IN_FLIGHT && takenAtEnd <= MAX_IN_FLIGHT && after - before < FLAT_MB;
-      return new StallResult("stall.memory", "flood of 4096 outstanding sends (send timeout 5 s), maxInFlight "
+      return new StallResult("stall.memory", "flood of 4096 outstanding sends (send timeout "
+        + patience().toSeconds() + " s), maxInFlight "
         + MAX_IN_FLIGHT
-        + ", maxPending " + options.maxPending() + ", stall " + (long) o.stallSeconds + " s", before, after,
+        + ", maxPending " + options.maxPending() + ", handler timeout " + patience().toSeconds() + " s, stall "
+        + (long) o.stallSeconds + " s", before, after,
         handler.max.get(), MAX_IN_FLIGHT, takenAtEnd, "taken by the loop at the end: " + takenAtEnd + " ("
         + inHandlerAtEnd + " in the handler); " + unansweredAtEnd + " sends unanswered (waiting for admission, "
         + "at most maxPending " + options.maxPending() + ", or in transit); " + refused.get()
@@ -260,7 +279,7 @@ public final class Stalls {
     try {
       Vx.on(context, loop::init);
       RabbitBench.fill(c, queue, backlog);
-      Vx.on(context, () -> loop.start(handler, RouteOptions.defaults().maxInFlight(MAX_IN_FLIGHT)));
+      Vx.on(context, () -> loop.start(handler, stallOptions()));
       await(() -> handler.current.get() >= Math.min(MAX_IN_FLIGHT, backlog), 60, "the handler to fill up");
       sleepSeconds(settle());
       double before = heapMbAfterGc();
@@ -278,7 +297,8 @@ public final class Stalls {
       boolean ok = maxInHandler <= MAX_IN_FLIGHT && buffered <= MAX_IN_FLIGHT && after - before < FLAT_MB
         && redelivered == 0;
       return new StallResult("stall.rabbitmq", "backlog " + backlog + " x 100 B, maxInFlight (prefetch) "
-        + MAX_IN_FLIGHT + ", stall " + (long) o.stallSeconds + " s", before, after, maxInHandler, MAX_IN_FLIGHT,
+        + MAX_IN_FLIGHT + ", handler timeout " + patience().toSeconds() + " s, stall " + (long) o.stallSeconds + " s",
+        before, after, maxInHandler, MAX_IN_FLIGHT,
         buffered, ready + " still ready in the queue at the end; " + redelivered
         + " redelivered after the release", ok);
     } finally {
@@ -305,7 +325,7 @@ public final class Stalls {
     Properties ap = new Properties();
     ap.put(AdminClientConfig.BOOTSTRAP_SERVERS_CONFIG, KafkaBench.bootstrap());
     try (Admin admin = Admin.create(ap)) {
-      Vx.on(context, () -> loop.start(handler, RouteOptions.defaults().maxInFlight(MAX_IN_FLIGHT)));
+      Vx.on(context, () -> loop.start(handler, stallOptions()));
       await(() -> handler.current.get() > 0, 60, "the handler to get records");
       sleepSeconds(settle());
       String membersBefore = members(admin, group);
@@ -321,8 +341,8 @@ public final class Stalls {
       boolean sameMember = membersBefore.equals(membersAfter);
       boolean ok = sameMember && dups == 0 && maxInHandler <= MAX_IN_FLIGHT && after - before < FLAT_MB;
       return new StallResult("stall.kafka", "backlog " + backlog + " x 100 B in " + KafkaBench.PARTITIONS
-        + " partitions, maxInFlight " + MAX_IN_FLIGHT + ", max.poll.interval.ms " + maxPollIntervalMs + ", stall "
-        + (long) o.stallSeconds + " s", before, after, maxInHandler, MAX_IN_FLIGHT, -1,
+        + " partitions, maxInFlight " + MAX_IN_FLIGHT + ", max.poll.interval.ms " + maxPollIntervalMs
+        + ", handler timeout " + patience().toSeconds() + " s, stall " + (long) o.stallSeconds + " s", before, after, maxInHandler, MAX_IN_FLIGHT, -1,
         (sameMember ? "no rebalance: same group member and state before and after (" + membersAfter + ")"
           : "REBALANCED: members before " + membersBefore + ", after " + membersAfter)
           + "; " + dups + " records delivered twice", ok);

@@ -27,4 +27,9 @@ class KafkaConformanceTest extends TransportConformanceSuite {
   protected int messageCount() {
     return 1000;
   }
+
+  @Override
+  protected void restartBroker() throws Exception {
+    Brokers.restartKafka();
+  }
 }

@@ -1,6 +1,7 @@
 package dev.streamtools.rabbitmq;
 
 import dev.streamtools.Transports;
+import dev.streamtools.testkit.Brokers;
 import dev.streamtools.testkit.Features;
 import dev.streamtools.testkit.TransportConformanceSuite;
 import dev.streamtools.testkit.TransportUnderTest;
@@ -37,5 +38,10 @@ class RabbitMqConformanceTest extends TransportConformanceSuite {
   @AfterAll
   static void deleteQueues() {
     Rmq.deleteQueues(QUEUES.toArray(new String[0]));
+  }
+
+  @Override
+  protected void restartBroker() throws Exception {
+    Brokers.restartRabbitMq();
   }
 }

@@ -1,6 +1,7 @@
 package dev.streamtools.rabbitmq;
 
 import dev.streamtools.Transports;
+import dev.streamtools.testkit.Brokers;
 import dev.streamtools.testkit.Features;
 import dev.streamtools.testkit.TransportConformanceSuite;
 import dev.streamtools.testkit.TransportUnderTest;
@@ -31,5 +32,10 @@ class RabbitMqQuorumConformanceTest extends TransportConformanceSuite {
   @AfterAll
   static void deleteQueues() {
     Rmq.deleteQueues(QUEUES.toArray(new String[0]));
+  }
+
+  @Override
+  protected void restartBroker() throws Exception {
+    Brokers.restartRabbitMq();
   }
 }

@@ -2,10 +2,16 @@ package dev.streamtools.testkit;
 
 import java.io.DataInputStream;
 import java.io.DataOutputStream;
+import java.io.File;
 import java.io.IOException;
 import java.net.InetSocketAddress;
 import java.net.Socket;
 import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.concurrent.TimeUnit;
 
 /**
  * Where the test brokers are, and a protocol-level check that they answer. Tests call
@@ -101,6 +107,73 @@ public final class Brokers {
       return apiKeys;
     } catch (IOException e) {
       throw new AssertionError("Kafka is not reachable at " + first + " (" + e + "); " + START_HINT, e);
+    }
+  }
+
+  /**
+   * Restarts RabbitMQ ({@code scripts/brokers.sh restart-rabbitmq}) and waits until it answers again.
+   *
+   * @throws Exception if the script fails or RabbitMQ does not come back
+   */
+  public static void restartRabbitMq() throws Exception {
+    runBrokersScript(brokersScript(null), "restart-rabbitmq");
+    requireRabbitMq();
+  }
+
+  /**
+   * Restarts the Kafka broker ({@code scripts/brokers.sh restart-kafka}) on the same data and waits until
+   * it answers again. Only a broker that script started can be restarted.
+   *
+   * @throws Exception if no script started the running broker, the script fails, or Kafka does not come back
+   */
+  public static void restartKafka() throws Exception {
+    runBrokersScript(brokersScript("target/brokers/kafka/kafka.pid"), "restart-kafka");
+    requireKafka();
+  }
+
+  /**
+   * The brokers.sh to run: {@code STREAMTOOLS_BROKERS_SCRIPT}, else the first scripts/brokers.sh above the
+   * working directory or in the primary checkout of a git worktree (beside whose root {@code marker}
+   * exists, when given: the script restarts only a Kafka broker it started).
+   */
+  private static Path brokersScript(String marker) throws Exception {
+    String named = System.getenv("STREAMTOOLS_BROKERS_SCRIPT");
+    if (named != null && !named.isBlank()) {
+      return Path.of(named);
+    }
+    List<Path> candidates = new ArrayList<>();
+    for (Path dir = Path.of("").toAbsolutePath(); dir != null; dir = dir.getParent()) {
+      candidates.add(dir.resolve("scripts/brokers.sh"));
+    }
+    Process git = new ProcessBuilder("git", "rev-parse", "--path-format=absolute", "--git-common-dir")
+      .redirectErrorStream(true).start();
+    String commonDir = new String(git.getInputStream().readAllBytes(), StandardCharsets.UTF_8).trim();
+    if (git.waitFor(10, TimeUnit.SECONDS) && git.exitValue() == 0 && !commonDir.isEmpty()) {
+      candidates.add(Path.of(commonDir).getParent().resolve("scripts/brokers.sh"));
+    }
+    for (Path candidate : candidates) {
+      Path root = candidate.getParent().getParent();
+      if (Files.isRegularFile(candidate) && (marker == null || Files.isRegularFile(root.resolve(marker)))) {
+        return candidate;
+      }
+    }
+    throw new AssertionError("no scripts/brokers.sh" + (marker == null ? "" : " beside " + marker) + " among "
+      + candidates + "; " + START_HINT + ", or set STREAMTOOLS_BROKERS_SCRIPT");
+  }
+
+  private static void runBrokersScript(Path script, String command) throws Exception {
+    File log = new File("target/" + command + ".log");
+    Process p = new ProcessBuilder("bash", script.toString(), command)
+      .redirectErrorStream(true)
+      .redirectOutput(log)
+      .start();
+    if (!p.waitFor(180, TimeUnit.SECONDS)) {
+      p.destroyForcibly();
+      throw new AssertionError(script + " " + command + " did not finish in 180 s; see " + log);
+    }
+    if (p.exitValue() != 0) {
+      throw new AssertionError(script + " " + command + " exited " + p.exitValue() + ": "
+        + Files.readString(log.toPath(), StandardCharsets.UTF_8));
     }
   }
 

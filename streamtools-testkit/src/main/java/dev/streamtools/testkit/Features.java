@@ -13,7 +13,8 @@ package dev.streamtools.testkit;
  * @param synchronousOutcome a send completes only after the handler's outcome (HTTP): a failing handler
  *     fails the send
  * @param competingConsumers two loops on one queue share its messages
- * @param restartableBroker the broker can be restarted by the test (used by fault tests)
+ * @param restartableBroker the broker can be restarted by the test: the suite restarts it once under a running
+ *     producer and loop ({@link TransportConformanceSuite#restartBroker()}, which the subclass then overrides)
  */
 public record Features(boolean persistent, boolean orderedPerQueue, boolean deadLetterQueue,
                        boolean synchronousOutcome, boolean competingConsumers, boolean restartableBroker) {

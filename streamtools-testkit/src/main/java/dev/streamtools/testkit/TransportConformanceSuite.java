@@ -61,6 +61,17 @@ public abstract class TransportConformanceSuite {
   /** @return the transport to test, its features and the config every producer and loop gets */
   protected abstract TransportUnderTest transportUnderTest();
 
+  /**
+   * Restarts the transport's broker and returns once it accepts connections again. Called only when
+   * {@link Features#restartableBroker()} is set; a transport with that flag overrides it.
+   *
+   * @throws Exception if the broker could not be restarted (the test then fails)
+   */
+  protected void restartBroker() throws Exception {
+    throw new UnsupportedOperationException(transport.name() + " sets restartableBroker but does not override "
+      + "restartBroker()");
+  }
+
   /** @return how many messages the volume tests send; transports may raise it */
   protected int messageCount() {
     return 300;
@@ -452,6 +463,36 @@ public abstract class TransportConformanceSuite {
     assertThat(union).isEqualTo(sent);
     assertThat(a.size()).as("consumer A's share").isPositive();
     assertThat(b.size()).as("consumer B's share").isPositive();
+  }
+
+  @Test
+  void aBrokerRestartLosesNoConfirmedMessageAndBothSidesResume() throws Exception {
+    Assumptions.assumeTrue(features.restartableBroker(), "transport has no broker the test can restart");
+    String queue = queue("restart");
+    Received received = new Received();
+    ConsumerLoop loop = startLoop(queue, RouteOptions.defaults().maxInFlight(16), recording(received));
+    Producer producer = producer(queue);
+    Set<String> sent = new HashSet<>();
+    sendAll(producer, 0, 100, sent);
+    await().atMost(WAIT).until(() -> received.ids().containsAll(sent));
+
+    restartBroker();
+    // neither the loop nor the producer is recreated: both must find the restarted broker by themselves
+    await().atMost(WAIT).until(loop::isReady);
+    sendAll(producer, 100, 200, sent);
+
+    await().atMost(WAIT).until(() -> received.ids().containsAll(sent));
+    assertThat(received.ids()).containsExactlyInAnyOrderElementsOf(sent);
+  }
+
+  private static void sendAll(Producer producer, int from, int to, Set<String> sent) throws Exception {
+    List<Future<Void>> sends = new ArrayList<>();
+    for (int i = from; i < to; i++) {
+      Message m = Message.json(new JsonObject().put("n", i)).withKey("k" + (i % 10));
+      sent.add(m.id());
+      sends.add(producer.send(m));
+    }
+    join(Future.all(sends));
   }
 
   @Test

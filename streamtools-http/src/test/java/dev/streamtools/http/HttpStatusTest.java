@@ -164,6 +164,92 @@ class HttpStatusTest {
   }
 
   @Test
+  void aChunkedBodyWithinTheLimitArrivesWhole() throws Exception {
+    String queue = queue("chunks");
+    List<Message> got = new CopyOnWriteArrayList<>();
+    start(queue, RouteOptions.defaults(), recording(got), config().put(HttpSettings.BODY_LIMIT, 1024));
+
+    HttpClient raw = vertx.createHttpClient();
+    try {
+      Promise<Integer> answer = Promise.promise();
+      // on a context for the reason given in oversizeBodyIs413WhetherDeclaredOrChunked
+      vertx.getOrCreateContext().runOnContext(v -> raw.request(new RequestOptions().setMethod(HttpMethod.POST)
+          .setHost("127.0.0.1").setPort(port).setURI("/" + queue))
+        .compose(req -> {
+          req.setChunked(true).putHeader("Content-Type", "application/json");
+          req.write("{\"part\": ");
+          req.write("\"" + "x".repeat(500) + "\", ");
+          req.write("\"end\": true}");
+          req.end();
+          return req.response();
+        })
+        .compose(resp -> resp.end().map(x -> resp.statusCode()))
+        .onComplete(answer));
+      assertThat(join(answer.future())).isEqualTo(204);
+    } finally {
+      join(raw.close());
+    }
+    assertThat(got).singleElement().satisfies(m -> assertThat(m.json())
+      .isEqualTo(new JsonObject().put("part", "x".repeat(500)).put("end", true)));
+  }
+
+  @Test
+  void expectContinueIsAnsweredAndAnUnknownExpectationIs417() throws Exception {
+    String queue = queue("expect");
+    List<Message> got = new CopyOnWriteArrayList<>();
+    start(queue, RouteOptions.defaults(), recording(got), config());
+
+    try (java.net.Socket s = new java.net.Socket("127.0.0.1", port)) {
+      s.setSoTimeout((int) WAIT.toMillis());
+      java.io.OutputStream out = s.getOutputStream();
+      java.io.InputStream in = s.getInputStream();
+      out.write(("POST /" + queue + " HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\n"
+        + "Content-Length: 8\r\nExpect: 100-continue\r\nConnection: close\r\n\r\n")
+        .getBytes(java.nio.charset.StandardCharsets.ISO_8859_1));
+      out.flush();
+      StringBuilder interim = new StringBuilder();
+      while (!interim.toString().endsWith("\r\n\r\n")) {
+        int c = in.read();
+        assertThat(c).as("the server closed before answering the expectation").isNotNegative();
+        interim.append((char) c);
+      }
+      assertThat(interim.toString()).startsWith("HTTP/1.1 100 ");
+      assertThat(got).as("nothing is handled before the body is sent").isEmpty();
+      out.write("{\"n\": 1}".getBytes(java.nio.charset.StandardCharsets.ISO_8859_1));
+      out.flush();
+      assertThat(new String(in.readAllBytes(), java.nio.charset.StandardCharsets.ISO_8859_1))
+        .startsWith("HTTP/1.1 204 ");
+    }
+    assertThat(got).singleElement().satisfies(m -> assertThat(m.json()).isEqualTo(new JsonObject().put("n", 1)));
+
+    String refused = rawRequest("POST /" + queue + " HTTP/1.1\r\nHost: x\r\nContent-Length: 2\r\n"
+      + "Expect: a-pony\r\nConnection: close\r\n\r\n{}");
+    assertThat(refused).startsWith("HTTP/1.1 417 ").contains("\"status\":417").contains("a-pony");
+    assertThat(got).hasSize(1);
+  }
+
+  @Test
+  void aQueuePathSpelledDifferentlyReachesItsQueueAndABadEscapeIsABadRequest() throws Exception {
+    String queue = queue("spelled");
+    List<Message> got = new CopyOnWriteArrayList<>();
+    start(queue, RouteOptions.defaults(), recording(got), config());
+
+    // an encoded unreserved character and a dot segment: the same path once normalized (RFC 3986)
+    String encodedHyphen = "/" + queue.replaceFirst("-", "%2D");
+    assertThat(join(client.post(port, "127.0.0.1", encodedHyphen).sendJsonObject(new JsonObject().put("n", 1)))
+      .statusCode()).isEqualTo(204);
+    assertThat(join(client.post(port, "127.0.0.1", "/elsewhere/../" + queue)
+      .sendJsonObject(new JsonObject().put("n", 2))).statusCode()).isEqualTo(204);
+    assertThat(got).hasSize(2);
+
+    String badEscape = rawRequest("POST /" + queue + "%zz HTTP/1.1\r\nHost: x\r\nContent-Length: 2\r\n"
+      + "Connection: close\r\n\r\n{}");
+    assertThat(badEscape).matches("(?s)HTTP/1\\.1 4\\d\\d .*").contains("\"error\"");
+    assertThat(join(post(queue).sendJsonObject(new JsonObject().put("n", 3))).statusCode()).isEqualTo(204);
+    assertThat(got).hasSize(3);
+  }
+
+  @Test
   void handlerThatThrowsIs500WithAnErrorIdAndNoStackTrace() throws Exception {
     String queue = queue("throws");
     AtomicInteger calls = new AtomicInteger();

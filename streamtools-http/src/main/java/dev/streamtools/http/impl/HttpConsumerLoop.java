@@ -14,30 +14,28 @@ import dev.streamtools.spi.Dispatcher;
 import dev.streamtools.spi.Settings;
 import io.vertx.core.Context;
 import io.vertx.core.Future;
+import io.vertx.core.Handler;
 import io.vertx.core.Promise;
 import io.vertx.core.Vertx;
+import io.vertx.core.buffer.Buffer;
+import io.vertx.core.http.HttpHeaders;
 import io.vertx.core.http.HttpMethod;
+import io.vertx.core.http.HttpServerRequest;
+import io.vertx.core.http.HttpServerResponse;
 import io.vertx.core.json.JsonObject;
-import io.vertx.ext.web.Route;
-import io.vertx.ext.web.RoutingContext;
-import io.vertx.ext.web.handler.BodyHandler;
-import io.vertx.ext.web.handler.PlatformHandler;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 import java.time.Duration;
-import java.util.ArrayList;
-import java.util.List;
 import java.util.Set;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.atomic.AtomicInteger;
 import java.util.concurrent.atomic.AtomicLong;
-import java.util.regex.Pattern;
 
 /**
- * Serves one queue as the route {@code /<queue>} on the shared server of its host and port. Each request is
+ * Serves one queue at the path {@code /<queue>} of the shared server of its host and port. Each request is
  * a delivery held open until the dispatcher settles it, so the caller learns the outcome: ack = 204, retry =
  * re-dispatch in process after the backoff (the caller keeps waiting), dead letter = 500 (400 when
  * undecodable), release = 503.
@@ -64,10 +62,9 @@ final class HttpConsumerLoop implements ConsumerLoop {
   private final Set<HttpDelivery> open = ConcurrentHashMap.newKeySet();
 
   private Context context; // guarded by this
-  private volatile RouteOptions options; // set once in start, before the route exists
-  private volatile Dispatcher dispatcher; // set once in start, before the route exists
+  private volatile RouteOptions options; // set once in start, before the path is mounted
+  private volatile Dispatcher dispatcher; // set once in start, before the path is mounted
   private ServerRegistry.Handle server; // guarded by this
-  private final List<Route> routes = new ArrayList<>(); // guarded by this
   private Future<Void> started; // guarded by this
   private Future<Void> closed; // guarded by this
   private volatile boolean ready;
@@ -125,18 +122,12 @@ final class HttpConsumerLoop implements ConsumerLoop {
       return Future.failedFuture(new IllegalStateException("HTTP consumer loop for queue '" + queue
         + "' was closed while starting"));
     }
-    if (!handle.claimPath(path, method)) {
+    if (!handle.mountQueue(path, HttpMethod.valueOf(method), this::onRequest)) {
       handle.release();
       return Future.failedFuture(new IllegalStateException("[http queue '" + queue + "'] another consumer loop "
         + "already serves " + path + " on " + host + ":" + handle.actualPort()));
     }
     server = handle;
-    // A regex of the quoted path matches exactly this path, whatever characters the queue name holds.
-    Route route = handle.router().routeWithRegex(HttpMethod.valueOf(method), Pattern.quote(path))
-      .handler(new Admission())
-      .handler(BodyHandler.create(false).setBodyLimit(bodyLimit))
-      .handler(this::onRequest);
-    routes.add(route);
     ready = true;
     LOG.info("[http queue '{}'] serving {} {} on {}:{} ({})", queue, method, path, host, handle.actualPort(),
       options);
@@ -149,19 +140,13 @@ final class HttpConsumerLoop implements ConsumerLoop {
   }
 
   /**
-   * Runs first, before the body is read: refuses what the loop will not take. A {@link PlatformHandler}
-   * because vertx-web only lets those run before the {@link BodyHandler}.
+   * Admits the request or refuses it before its body is read, then reads the body itself. Not vertx-web's
+   * {@code BodyHandler}: that one pauses the request and resumes it on a later event-loop turn; without it the
+   * one-request-at-a-time rate went from 0.77x to 0.88x of raw Vert.x's (BENCHMARKS.md, http.rtt).
    */
-  private final class Admission implements PlatformHandler {
-    @Override
-    public void handle(RoutingContext ctx) {
-      admit(ctx);
-    }
-  }
-
-  private void admit(RoutingContext ctx) {
+  private void onRequest(HttpServerRequest request) {
     if (closing) {
-      refuseClosing(ctx, null);
+      refuseClosing(request, null);
       return;
     }
     RouteOptions o = options;
@@ -169,16 +154,35 @@ final class HttpConsumerLoop implements ConsumerLoop {
     if (admitted.incrementAndGet() > limit) {
       admitted.decrementAndGet();
       logRefusal(limit, o);
-      ctx.response().putHeader("Retry-After", RETRY_AFTER_SECONDS);
-      HttpErrors.send(ctx.response(), 503, "queue '" + queue + "' is busy: " + limit
-        + " requests are already waiting for its handler; retry later", null, ctx.request().getHeader(
+      request.response().putHeader("Retry-After", RETRY_AFTER_SECONDS);
+      HttpErrors.send(request.response(), 503, "queue '" + queue + "' is busy: " + limit
+        + " requests are already waiting for its handler; retry later", null, request.getHeader(
         HttpWireNames.MESSAGE_ID));
       return;
     }
-    // Whatever ends the exchange - answer, error, or the caller hanging up - frees the slot exactly once.
-    ctx.addEndHandler(ar -> admitted.decrementAndGet());
-    ctx.put(ServerRegistry.BODY_LIMIT_KEY, bodyLimit);
-    ctx.next();
+    new Exchange(request);
+    if (request.method() == HttpMethod.GET) {
+      onBody(request, null);
+      return;
+    }
+    RequestBody.read(request, bodyLimit, body -> onBody(request, body), refusal -> refuseBody(request, refusal));
+  }
+
+  /** Frees the request's admission slot exactly once, whatever ends the exchange: answer, error or hang-up. */
+  private final class Exchange implements Handler<Void> {
+    private boolean over;
+
+    Exchange(HttpServerRequest request) {
+      request.response().endHandler(this).closeHandler(this).exceptionHandler(e -> handle(null));
+    }
+
+    @Override
+    public void handle(Void v) {
+      if (!over) {
+        over = true;
+        admitted.decrementAndGet();
+      }
+    }
   }
 
   // Under overload every request is refused: one WARN per interval with the count, not one per request.
@@ -194,14 +198,14 @@ final class HttpConsumerLoop implements ConsumerLoop {
     }
   }
 
-  /** The body is read. */
-  private void onRequest(RoutingContext ctx) {
+  /** The body is read ({@code null} for a GET route, whose message is the query). */
+  private void onBody(HttpServerRequest request, Buffer body) {
     if (closing) {
-      refuseClosing(ctx, null);
+      refuseClosing(request, null);
       return;
     }
-    Message message = HttpWire.message(ctx, queue, ctx.request().method() == HttpMethod.GET);
-    HttpDelivery delivery = new HttpDelivery(ctx, message, 1);
+    Message message = HttpWire.message(request, queue, body);
+    HttpDelivery delivery = new HttpDelivery(request.response(), message, 1);
     open.add(delivery);
     dispatch(delivery);
   }
@@ -215,10 +219,23 @@ final class HttpConsumerLoop implements ConsumerLoop {
     });
   }
 
-  private void refuseClosing(RoutingContext ctx, String messageId) {
-    ctx.response().putHeader("Retry-After", RETRY_AFTER_SECONDS);
-    HttpErrors.send(ctx.response(), 503, "queue '" + queue + "' is shutting down; retry later", null,
-      messageId != null ? messageId : ctx.request().getHeader(HttpWireNames.MESSAGE_ID));
+  private void refuseBody(HttpServerRequest request, RequestBody.Refusal refusal) {
+    HttpServerResponse response = request.response();
+    if (refusal.status() == 413) {
+      // The caller may still be sending the rest of the body; this tells it to stop and use a new connection.
+      response.putHeader(HttpHeaders.CONNECTION, "close");
+    }
+    HttpErrors.send(response, refusal.status(), refusal.error(), null, request.getHeader(
+      HttpWireNames.MESSAGE_ID));
+  }
+
+  private void refuseClosing(HttpServerRequest request, String messageId) {
+    refuseClosing(request.response(), messageId != null ? messageId : request.getHeader(HttpWireNames.MESSAGE_ID));
+  }
+
+  private void refuseClosing(HttpServerResponse response, String messageId) {
+    response.putHeader("Retry-After", RETRY_AFTER_SECONDS);
+    HttpErrors.send(response, 503, "queue '" + queue + "' is shutting down; retry later", null, messageId);
   }
 
   @Override
@@ -280,13 +297,11 @@ final class HttpConsumerLoop implements ConsumerLoop {
     ServerRegistry.Handle handle;
     synchronized (this) {
       handle = server;
-      routes.forEach(Route::remove);
-      routes.clear();
     }
     if (handle == null) {
       return Future.succeededFuture();
     }
-    handle.unclaimPath(path);
+    handle.unmountQueue(path);
     return handle.release();
   }
 
@@ -295,20 +310,20 @@ final class HttpConsumerLoop implements ConsumerLoop {
    * the request's own context.
    */
   private final class HttpDelivery implements Delivery {
-    private final RoutingContext ctx;
+    private final HttpServerResponse response;
     private final Context requestContext;
     private final Message message;
     private final int attempt;
     private final AtomicBoolean answered;
     private long retryTimer = -1; // on the dispatcher context
 
-    HttpDelivery(RoutingContext ctx, Message message, int attempt) {
-      this(ctx, Vertx.currentContext(), message, attempt, new AtomicBoolean());
+    HttpDelivery(HttpServerResponse response, Message message, int attempt) {
+      this(response, Vertx.currentContext(), message, attempt, new AtomicBoolean());
     }
 
-    private HttpDelivery(RoutingContext ctx, Context requestContext, Message message, int attempt,
+    private HttpDelivery(HttpServerResponse response, Context requestContext, Message message, int attempt,
                          AtomicBoolean answered) {
-      this.ctx = ctx;
+      this.response = response;
       this.requestContext = requestContext;
       this.message = message;
       this.attempt = attempt;
@@ -328,8 +343,8 @@ final class HttpConsumerLoop implements ConsumerLoop {
     @Override
     public Future<Void> ack() {
       answer(() -> {
-        if (!ctx.response().ended() && !ctx.response().closed()) {
-          ctx.response().setStatusCode(204).putHeader(HttpWireNames.MESSAGE_ID, message.id()).end();
+        if (!response.ended() && !response.closed()) {
+          response.setStatusCode(204).putHeader(HttpWireNames.MESSAGE_ID, message.id()).end();
         }
       });
       return Future.succeededFuture();
@@ -340,7 +355,7 @@ final class HttpConsumerLoop implements ConsumerLoop {
       if (answered.get()) {
         return Future.succeededFuture();
       }
-      if (ctx.response().closed()) {
+      if (response.closed()) {
         // The caller hung up and saw the failure; a retry's outcome could reach no one.
         LOG.warn("[http queue '{}'] caller of message {} disconnected; attempt {} failed and is not retried: {}",
           queue, message.id(), attempt, cause.toString());
@@ -348,13 +363,13 @@ final class HttpConsumerLoop implements ConsumerLoop {
         return Future.succeededFuture();
       }
       open.remove(this);
-      HttpDelivery next = new HttpDelivery(ctx, requestContext, message, attempt + 1, answered);
+      HttpDelivery next = new HttpDelivery(response, requestContext, message, attempt + 1, answered);
       open.add(next);
       next.retryTimer = vertx.setTimer(Math.max(1, delay.toMillis()), id -> {
         next.retryTimer = -1;
         if (closing) {
           next.release();
-        } else if (ctx.response().closed()) {
+        } else if (response.closed()) {
           LOG.warn("[http queue '{}'] caller of message {} disconnected while it waited for attempt {}; not "
             + "retried", queue, message.id(), next.attempt);
           open.remove(next);
@@ -404,12 +419,12 @@ final class HttpConsumerLoop implements ConsumerLoop {
 
     @Override
     public Future<Void> release() {
-      answer(() -> refuseClosing(ctx, message.id()));
+      answer(() -> refuseClosing(response, message.id()));
       return Future.succeededFuture();
     }
 
     void respondError(int status, String error, String errorId) {
-      answer(() -> HttpErrors.send(ctx.response(), status, error, errorId, message.id()));
+      answer(() -> HttpErrors.send(response, status, error, errorId, message.id()));
     }
 
     private void answer(Runnable write) {

@@ -3,19 +3,22 @@ package dev.streamtools.http.impl;
 import dev.streamtools.Message;
 import io.vertx.core.MultiMap;
 import io.vertx.core.buffer.Buffer;
+import io.vertx.core.http.HttpHeaders;
+import io.vertx.core.http.HttpServerRequest;
 import io.vertx.core.json.DecodeException;
 import io.vertx.core.json.Json;
 import io.vertx.core.json.JsonArray;
 import io.vertx.core.json.JsonObject;
-import io.vertx.ext.web.RoutingContext;
 
 import java.nio.charset.StandardCharsets;
 import java.time.Instant;
 import java.util.ArrayList;
+import java.util.Collections;
 import java.util.List;
 import java.util.Locale;
 import java.util.Map;
 import java.util.Set;
+import java.util.TreeSet;
 
 /** How a message travels over HTTP: the body as is, metadata in headers (see {@code HttpSettings}). */
 public final class HttpWire {
@@ -29,15 +32,15 @@ public final class HttpWire {
 
   /**
    * Request headers that describe the exchange, not the message, or carry credentials: never turned into
-   * message headers, never sent from message headers. Lower case.
+   * message headers, never sent from message headers. Matched in any case.
    */
-  private static final Set<String> NOT_MESSAGE_HEADERS = Set.of(
+  private static final Set<String> NOT_MESSAGE_HEADERS = caseInsensitive(
     "host", "content-length", "content-type", "content-encoding", "transfer-encoding", "connection",
     "keep-alive", "proxy-connection", "te", "trailer", "upgrade", "expect", "user-agent", "accept",
     "accept-encoding", "accept-charset", "accept-language", "authorization", "proxy-authorization", "cookie",
     "http2-settings", "via", "forwarded", "x-forwarded-for", "x-forwarded-host", "x-forwarded-proto",
-    lower(HttpWireNames.MESSAGE_ID), lower(HttpWireNames.CORRELATION_ID), lower(HttpWireNames.MESSAGE_KEY),
-    lower(HttpWireNames.MESSAGE_TIMESTAMP));
+    HttpWireNames.MESSAGE_ID, HttpWireNames.CORRELATION_ID, HttpWireNames.MESSAGE_KEY,
+    HttpWireNames.MESSAGE_TIMESTAMP);
 
   private HttpWire() {
   }
@@ -88,7 +91,7 @@ public final class HttpWire {
    * @return {@code true} if a header of this name is part of the message (not the exchange)
    */
   public static boolean isMessageHeader(String name) {
-    return !NOT_MESSAGE_HEADERS.contains(lower(name)) && !name.startsWith(":");
+    return !NOT_MESSAGE_HEADERS.contains(name) && !name.startsWith(":");
   }
 
   /**
@@ -138,23 +141,23 @@ public final class HttpWire {
   /**
    * Rebuilds the message a request carries.
    *
-   * @param ctx the routing context, its body read
+   * @param request the request
    * @param queue the queue
-   * @param fromQuery {@code true} for GET routes: the body is the query parameters as a JSON object
+   * @param body the body read, or {@code null} for GET routes: the body is then the query parameters as a JSON
+   *     object
    * @return the message
    */
-  public static Message message(RoutingContext ctx, String queue, boolean fromQuery) {
-    MultiMap h = ctx.request().headers();
+  public static Message message(HttpServerRequest request, String queue, Buffer body) {
+    MultiMap h = request.headers();
     Message.Builder b = Message.builder()
       .queue(queue)
       .id(blankToNull(h.get(HttpWireNames.MESSAGE_ID)))
       .correlationId(blankToNull(h.get(HttpWireNames.CORRELATION_ID)))
       .key(h.get(HttpWireNames.MESSAGE_KEY));
-    if (fromQuery) {
-      b.body(queryBody(ctx.queryParams())).contentType(Message.APPLICATION_JSON);
+    if (body == null) {
+      b.body(queryBody(request.params())).contentType(Message.APPLICATION_JSON);
     } else {
-      Buffer body = ctx.body().buffer();
-      b.body(body != null ? body : Buffer.buffer()).contentType(h.get("Content-Type"));
+      b.body(body).contentType(h.get(HttpHeaders.CONTENT_TYPE));
     }
     String ts = h.get(HttpWireNames.MESSAGE_TIMESTAMP);
     if (ts != null) {
@@ -164,8 +167,16 @@ public final class HttpWire {
         // not ours: keep the receive time
       }
     }
-    for (String name : h.names()) {
-      if (isMessageHeader(name)) {
+    Set<String> seen = null;
+    for (Map.Entry<String, String> header : h) {
+      String name = header.getKey();
+      if (!isMessageHeader(name)) {
+        continue;
+      }
+      if (seen == null) {
+        seen = new TreeSet<>(String.CASE_INSENSITIVE_ORDER);
+      }
+      if (seen.add(name)) { // a repeated header is joined where it first appears
         List<String> values = h.getAll(name);
         b.header(name, values.size() == 1 ? values.get(0) : String.join(", ", values));
       }
@@ -186,7 +197,10 @@ public final class HttpWire {
     return s == null || s.isBlank() ? null : s.trim();
   }
 
-  private static String lower(String s) {
-    return s.toLowerCase(Locale.ROOT);
+  // looked up once per request header: a case-insensitive set spares lower-casing each name
+  private static Set<String> caseInsensitive(String... names) {
+    Set<String> set = new TreeSet<>(String.CASE_INSENSITIVE_ORDER);
+    set.addAll(List.of(names));
+    return Collections.unmodifiableSet(set);
   }
 }

@@ -5,27 +5,34 @@ import io.netty.handler.codec.DecoderResult;
 import io.netty.handler.codec.http.TooLongHttpHeaderException;
 import io.netty.handler.codec.http.TooLongHttpLineException;
 import io.vertx.core.Future;
+import io.vertx.core.Handler;
 import io.vertx.core.Vertx;
 import io.vertx.core.http.HttpHeaders;
+import io.vertx.core.http.HttpMethod;
 import io.vertx.core.http.HttpServer;
 import io.vertx.core.http.HttpServerOptions;
 import io.vertx.core.http.HttpServerRequest;
 import io.vertx.core.http.HttpServerResponse;
+import io.vertx.core.internal.net.RFC3986;
 import io.vertx.ext.web.Router;
 import io.vertx.ext.web.RoutingContext;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 import java.util.HashMap;
-import java.util.LinkedHashMap;
 import java.util.Map;
 import java.util.Objects;
+import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicBoolean;
 
 /**
  * The shared HTTP servers, one per (Vert.x, host, port), reference-counted. All state is guarded by
  * {@link #LOCK}; it is only held for bookkeeping, never across I/O.
+ *
+ * <p>A request for a queue's path goes straight to its consumer loop, found by exact path; everything else
+ * (the runner's health routes, unknown paths) goes through the {@link Router}. Routing every message
+ * through vertx-web cost a tenth of the server's time under load (BENCHMARKS.md, http.wrk).
  */
 public final class ServerRegistry {
 
@@ -33,8 +40,6 @@ public final class ServerRegistry {
 
   /** Default bind address: every interface. */
   public static final String ANY_HOST = "0.0.0.0";
-  /** Context key under which a route stores its body limit, for the 413 message. */
-  static final String BODY_LIMIT_KEY = "streamtools.bodyLimit";
   /** How long a closing server lets responses in progress finish before closing their connections. */
   private static final long SHUTDOWN_GRACE_MS = 10_000;
 
@@ -81,11 +86,16 @@ public final class ServerRegistry {
     return e.started.map(v -> new Handle(e));
   }
 
+  /** What serves one queue's path. */
+  private record QueuePath(HttpMethod method, Handler<HttpServerRequest> handler) {
+  }
+
   /** One running server. */
   static final class Entry {
     private final Key requested;
     private final Router router;
-    private final Map<String, String> pathMethods = new LinkedHashMap<>(); // guarded by LOCK
+    // read on every request without the lock; written under it
+    private final Map<String, QueuePath> queuePaths = new ConcurrentHashMap<>();
     private Key registered; // guarded by LOCK
     private int refs; // guarded by LOCK
     private Future<Void> started;
@@ -105,7 +115,7 @@ public final class ServerRegistry {
         HttpServer s = requested.vertx.createHttpServer(new HttpServerOptions()
           .setHost(requested.host).setPort(requested.port));
         server = s;
-        return s.requestHandler(router).invalidRequestHandler(ServerRegistry::invalidRequest).listen();
+        return s.requestHandler(this::handle).invalidRequestHandler(ServerRegistry::invalidRequest).listen();
       }).<Void>map(s -> {
         actualPort = s.actualPort();
         if (requested.port == 0) {
@@ -150,29 +160,43 @@ public final class ServerRegistry {
       });
     }
 
+    private void handle(HttpServerRequest request) {
+      QueuePath queuePath = queuePaths.isEmpty() ? null : queuePathOf(request.path());
+      if (queuePath == null) {
+        router.handle(request);
+      } else if (request.method() != queuePath.method) {
+        methodNotAllowed(request.response(), request, queuePath.method.name());
+      } else {
+        try {
+          queuePath.handler.handle(request);
+        } catch (RuntimeException e) {
+          internalError(request, e);
+        }
+      }
+    }
+
+    private QueuePath queuePathOf(String path) {
+      if (path == null) {
+        return null;
+      }
+      QueuePath exact = queuePaths.get(path);
+      if (exact != null) {
+        return exact;
+      }
+      // a path spelled differently (an encoded unreserved character, dot segments) matches as in the router
+      try {
+        return queuePaths.get(RFC3986.normalizePath(path));
+      } catch (IllegalArgumentException badEscape) {
+        return null; // the router answers it
+      }
+    }
+
     private void installErrorHandlers() {
       router.errorHandler(400, ctx -> HttpErrors.send(ctx.response(), 400, "bad request"
         + (ctx.failure() != null ? ": " + ctx.failure().getMessage() : ""), null, null));
       router.errorHandler(404, ctx -> HttpErrors.send(ctx.response(), 404,
         "no queue is served at " + ctx.request().path(), null, null));
-      router.errorHandler(405, ctx -> {
-        String allowed;
-        synchronized (LOCK) {
-          allowed = pathMethods.get(ctx.normalizedPath());
-        }
-        if (allowed != null) {
-          ctx.response().putHeader(HttpHeaders.ALLOW, allowed);
-        }
-        HttpErrors.send(ctx.response(), 405, "method " + ctx.request().method() + " is not allowed on "
-          + ctx.request().path() + (allowed != null ? "; use " + allowed : ""), null, null);
-      });
-      router.errorHandler(413, ctx -> {
-        Object limit = ctx.get(BODY_LIMIT_KEY);
-        // The caller may still be sending the rest of the body; closing after the answer saves reading it.
-        ctx.response().putHeader(HttpHeaders.CONNECTION, "close");
-        HttpErrors.send(ctx.response(), 413, "request body is larger than the limit"
-          + (limit != null ? " of " + limit + " bytes" : ""), null, null);
-      });
+      router.errorHandler(405, ctx -> methodNotAllowed(ctx.response(), ctx.request(), null));
       router.errorHandler(500, ServerRegistry::internalError);
     }
   }
@@ -207,11 +231,22 @@ public final class ServerRegistry {
     request.connection().close();
   }
 
+  private static void methodNotAllowed(HttpServerResponse response, HttpServerRequest request, String allowed) {
+    if (allowed != null) {
+      response.putHeader(HttpHeaders.ALLOW, allowed);
+    }
+    HttpErrors.send(response, 405, "method " + request.method() + " is not allowed on " + request.path()
+      + (allowed != null ? "; use " + allowed : ""), null, null);
+  }
+
   private static void internalError(RoutingContext ctx) {
+    internalError(ctx.request(), ctx.failure());
+  }
+
+  private static void internalError(HttpServerRequest request, Throwable failure) {
     String errorId = HttpErrors.newErrorId();
-    LOG.warn("[http] error {} answering {} {}", errorId, ctx.request().method(), ctx.request().path(),
-      ctx.failure());
-    HttpErrors.send(ctx.response(), 500, "internal error", errorId, null);
+    LOG.warn("[http] error {} answering {} {}", errorId, request.method(), request.path(), failure);
+    HttpErrors.send(request.response(), 500, "internal error", errorId, null);
   }
 
   /** One reference to a shared server; also what the HTTP consumer loop uses to claim its path. */
@@ -239,22 +274,24 @@ public final class ServerRegistry {
     }
 
     /**
-     * Reserves a path for one consumer loop, so two loops never serve one queue on one server.
+     * Serves a queue's path on this server, for one consumer loop: so two loops never serve one queue on one
+     * server. Requests with another method are answered 405.
      *
-     * @param path the normalized path
+     * @param path the queue's path ({@link HttpWire#path})
      * @param method the one method the path answers
+     * @param handler gets the path's requests, on the connection's event loop, before their body is read
      * @return {@code false} if the path is already served
      */
-    public boolean claimPath(String path, String method) {
+    public boolean mountQueue(String path, HttpMethod method, Handler<HttpServerRequest> handler) {
       synchronized (LOCK) {
-        return entry.pathMethods.putIfAbsent(path, method) == null;
+        return entry.queuePaths.putIfAbsent(path, new QueuePath(method, handler)) == null;
       }
     }
 
-    /** @param path a path claimed with {@link #claimPath(String, String)} */
-    public void unclaimPath(String path) {
+    /** @param path a path mounted with {@link #mountQueue}: new requests for it are answered 404 */
+    public void unmountQueue(String path) {
       synchronized (LOCK) {
-        entry.pathMethods.remove(path);
+        entry.queuePaths.remove(path);
       }
     }
 

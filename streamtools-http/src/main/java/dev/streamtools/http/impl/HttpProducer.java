@@ -8,17 +8,21 @@ import dev.streamtools.SendResult;
 import dev.streamtools.Transports;
 import dev.streamtools.http.HttpSettings;
 import dev.streamtools.spi.Settings;
+import io.netty.handler.codec.http.QueryStringEncoder;
+import io.vertx.core.Context;
 import io.vertx.core.Future;
 import io.vertx.core.Promise;
 import io.vertx.core.Vertx;
 import io.vertx.core.buffer.Buffer;
+import io.vertx.core.http.HttpClient;
+import io.vertx.core.http.HttpClientOptions;
+import io.vertx.core.http.HttpClientResponse;
+import io.vertx.core.http.HttpHeaders;
 import io.vertx.core.http.HttpMethod;
 import io.vertx.core.http.PoolOptions;
+import io.vertx.core.http.RequestOptions;
+import io.vertx.core.internal.VertxInternal;
 import io.vertx.core.json.JsonObject;
-import io.vertx.ext.web.client.HttpRequest;
-import io.vertx.ext.web.client.HttpResponse;
-import io.vertx.ext.web.client.WebClient;
-import io.vertx.ext.web.client.WebClientOptions;
 
 import java.net.ConnectException;
 import java.nio.charset.StandardCharsets;
@@ -27,8 +31,13 @@ import java.util.Map;
 import java.util.concurrent.TimeoutException;
 
 /**
- * Sends each message as one HTTP request with a pooled {@link WebClient}; a send completes on the 2xx
+ * Sends each message as one HTTP request with a pooled Vert.x {@link HttpClient}; a send completes on the 2xx
  * answer, which the consumer gives once its handler succeeded.
+ *
+ * <p>Not vertx-web-client's {@code WebClient}: its per-request pipeline cost about 7% of the one-at-a-time
+ * round-trip rate (BENCHMARKS.md, http.rtt), and the features it adds (codecs, redirects, forms) are not used.
+ * Requests are issued from an event-loop context: issued from another thread, Vert.x 5.0.8 may deliver the end
+ * of a response before its body is asked for, and the body then never completes (eclipse-vertx/vert.x#6038).
  */
 final class HttpProducer implements Producer {
 
@@ -41,7 +50,8 @@ final class HttpProducer implements Producer {
   private final long sendTimeoutMillis;
   private final int maxConnections;
 
-  private WebClient client; // guarded by this
+  private HttpClient client; // guarded by this
+  private Context eventLoop; // guarded by this; where sends from other threads are issued
   private int sending; // guarded by this
   private boolean closed; // guarded by this
   private Promise<Void> closing; // guarded by this
@@ -89,17 +99,17 @@ final class HttpProducer implements Producer {
       return Future.failedFuture(new IllegalStateException("HTTP producer for queue '" + queue + "' is closed"));
     }
     if (client == null) {
-      client = WebClient.create(vertx, new WebClientOptions()
-          .setUserAgentEnabled(false)
-          .setFollowRedirects(false),
+      client = vertx.createHttpClient(new HttpClientOptions(),
         new PoolOptions().setHttp1MaxSize(maxConnections).setHttp2MaxSize(maxConnections));
+      eventLoop = ((VertxInternal) vertx).createEventLoopContext();
     }
     return Future.succeededFuture();
   }
 
   @Override
   public Future<SendResult> sendForResult(Message message, SendOptions options) {
-    WebClient c;
+    HttpClient c;
+    Context issuer;
     synchronized (this) {
       if (closed) {
         return Future.failedFuture(new SendException(Transports.HTTP, queue, message.id(), "producer is closed",
@@ -107,25 +117,70 @@ final class HttpProducer implements Producer {
       }
       init();
       c = client;
+      issuer = eventLoop;
       sending++;
     }
+    SendOptions o = options == null ? SendOptions.DEFAULTS : options;
     Future<SendResult> result;
-    try {
-      result = send(c, message, options == null ? SendOptions.DEFAULTS : options);
-    } catch (RuntimeException e) {
-      result = Future.failedFuture(new SendException(Transports.HTTP, queue, message.id(),
-        "the request cannot be built: " + e.getMessage(), e));
+    Context current = Vertx.currentContext();
+    if (current != null && current.isEventLoopContext()) {
+      result = send(c, message, o);
+    } else {
+      Promise<SendResult> sent = Promise.promise();
+      issuer.runOnContext(v -> send(c, message, o).onComplete(sent));
+      result = sent.future();
     }
     return result.onComplete(ar -> sendDone());
   }
 
-  private Future<SendResult> send(WebClient c, Message message, SendOptions options) {
+  private Future<SendResult> send(HttpClient c, Message message, SendOptions options) {
+    RequestOptions request;
+    HttpMethod method;
+    try {
+      method = method(options.method());
+      request = request(message, options, method);
+    } catch (RuntimeException e) {
+      return Future.failedFuture(new SendException(Transports.HTTP, queue, message.id(),
+        "the request cannot be built: " + e.getMessage(), e));
+    }
+    String target = method + " " + request.getURI();
+    return c.request(request)
+      .compose(req -> method == HttpMethod.GET ? req.send() : req.send(message.body()))
+      .transform(ar -> {
+        if (ar.failed()) {
+          return Future.failedFuture(new SendException(Transports.HTTP, queue, message.id(),
+            describe(ar.cause(), target, request.getTimeout()), ar.cause()));
+        }
+        HttpClientResponse response = ar.result();
+        if (response.statusCode() / 100 == 2) {
+          return response.end().transform(end -> end.succeeded()
+            ? Future.succeededFuture(SendResult.of(Transports.HTTP, queue, message.id()))
+            : Future.failedFuture(new SendException(Transports.HTTP, queue, message.id(), target + " answered HTTP "
+              + response.statusCode() + " but the response broke off: " + end.cause(), end.cause())));
+        }
+        return response.body().transform(body -> Future.failedFuture(new SendException(Transports.HTTP, queue,
+          message.id(), target + " answered HTTP " + response.statusCode()
+          + (response.statusMessage() != null ? " " + response.statusMessage() : "")
+          + (body.succeeded() ? bodyExcerpt(body.result()) : ""), null)));
+      });
+  }
+
+  private RequestOptions request(Message message, SendOptions options, HttpMethod method) {
     String endpoint = options.endpoint() != null ? options.endpoint() : defaultEndpoint;
-    HttpMethod method = method(options.method());
+    if (method == HttpMethod.GET) {
+      QueryStringEncoder query = new QueryStringEncoder("");
+      for (Map.Entry<String, String> p : HttpWire.queryParams(message.body())) {
+        query.addParam(p.getKey(), p.getValue());
+      }
+      String params = query.toString(); // "" or "?a=1&b=2"
+      if (!params.isEmpty()) {
+        endpoint += endpoint.indexOf('?') >= 0 ? "&" + params.substring(1) : params;
+      }
+    }
+    RequestOptions request = new RequestOptions().setMethod(method).setAbsoluteURI(endpoint);
     long timeout = options.timeout() != null ? options.timeout().toMillis() : sendTimeoutMillis;
-    HttpRequest<Buffer> request = c.requestAbs(method, endpoint);
     if (timeout > 0) {
-      request.timeout(timeout);
+      request.setTimeout(timeout);
     }
     message.headers().forEach((name, value) -> {
       if (HttpWire.isMessageHeader(name)) {
@@ -146,29 +201,10 @@ final class HttpProducer implements Producer {
     if (key != null) {
       request.putHeader(HttpWireNames.MESSAGE_KEY, key);
     }
-    Future<HttpResponse<Buffer>> response;
-    if (method == HttpMethod.GET) {
-      for (Map.Entry<String, String> p : HttpWire.queryParams(message.body())) {
-        request.addQueryParam(p.getKey(), p.getValue());
-      }
-      response = request.send();
-    } else {
-      request.putHeader("Content-Type", HttpWire.contentType(options.headersTag(), message));
-      response = request.sendBuffer(message.body());
+    if (method != HttpMethod.GET) {
+      request.putHeader(HttpHeaders.CONTENT_TYPE, HttpWire.contentType(options.headersTag(), message));
     }
-    return response.transform(ar -> {
-      if (ar.failed()) {
-        return Future.failedFuture(new SendException(Transports.HTTP, queue, message.id(),
-          describe(ar.cause(), method, endpoint, timeout), ar.cause()));
-      }
-      HttpResponse<Buffer> r = ar.result();
-      if (r.statusCode() / 100 == 2) {
-        return Future.succeededFuture(SendResult.of(Transports.HTTP, queue, message.id()));
-      }
-      return Future.failedFuture(new SendException(Transports.HTTP, queue, message.id(),
-        method + " " + endpoint + " answered HTTP " + r.statusCode()
-          + (r.statusMessage() != null ? " " + r.statusMessage() : "") + bodyExcerpt(r.body()), null));
-    });
+    return request;
   }
 
   private static HttpMethod method(String method) {
@@ -190,8 +226,7 @@ final class HttpProducer implements Producer {
     return ": " + (text.length() <= ERROR_BODY_CHARS ? text : text.substring(0, ERROR_BODY_CHARS) + "...");
   }
 
-  private static String describe(Throwable failure, HttpMethod method, String endpoint, long timeout) {
-    String target = method + " " + endpoint;
+  private static String describe(Throwable failure, String target, long timeout) {
     for (Throwable t = failure; t != null; t = t.getCause()) {
       if (t instanceof ConnectException) {
         return target + ": cannot connect (" + t.getMessage() + "); is a consumer listening there?";
@@ -205,7 +240,7 @@ final class HttpProducer implements Producer {
 
   private void sendDone() {
     Promise<Void> toComplete = null;
-    WebClient toClose = null;
+    HttpClient toClose = null;
     synchronized (this) {
       sending--;
       if (closed && sending == 0 && closing != null && client != null) {
@@ -215,13 +250,14 @@ final class HttpProducer implements Producer {
       }
     }
     if (toClose != null) {
-      closeClient(toClose, toComplete);
+      Promise<Void> done = toComplete;
+      toClose.close().onComplete(ar -> done.tryComplete());
     }
   }
 
   @Override
   public Future<Void> close() {
-    WebClient toClose;
+    HttpClient toClose;
     Promise<Void> done;
     synchronized (this) {
       if (closing != null) {
@@ -239,12 +275,7 @@ final class HttpProducer implements Producer {
       client = null;
       done = closing;
     }
-    closeClient(toClose, done);
+    toClose.close().onComplete(ar -> done.tryComplete());
     return done.future();
-  }
-
-  private static void closeClient(WebClient c, Promise<Void> done) {
-    c.close();
-    done.tryComplete();
   }
 }

@@ -43,15 +43,22 @@ public final class Message {
   private final Map<String, String> headers;
 
   private Message(Builder b) {
-    this.id = b.id != null ? b.id : randomId();
-    this.body = b.body != null ? b.body : Buffer.buffer();
-    this.contentType = b.contentType;
-    this.key = b.key;
-    this.queue = b.queue;
-    this.correlationId = b.correlationId;
-    this.timestamp = b.timestamp != null ? b.timestamp : Instant.now();
-    this.headers = b.headers == null || b.headers.isEmpty() ? Map.of()
-      : Collections.unmodifiableMap(new LinkedHashMap<>(b.headers));
+    this(b.id != null ? b.id : randomId(), b.body != null ? b.body : Buffer.buffer(), b.contentType, b.key,
+      b.queue, b.correlationId, b.timestamp != null ? b.timestamp : Instant.now(),
+      b.headers == null || b.headers.isEmpty() ? Map.of() : Collections.unmodifiableMap(new LinkedHashMap<>(b.headers)));
+  }
+
+  // The with... copies of fields other than the headers share the (unmodifiable) header map.
+  private Message(String id, Buffer body, String contentType, String key, String queue, String correlationId,
+                  Instant timestamp, Map<String, String> headers) {
+    this.id = id;
+    this.body = body;
+    this.contentType = contentType;
+    this.key = key;
+    this.queue = queue;
+    this.correlationId = correlationId;
+    this.timestamp = timestamp;
+    this.headers = headers;
   }
 
   /**
@@ -206,7 +213,8 @@ public final class Message {
    * @return a copy with this id
    */
   public Message withId(String id) {
-    return toBuilder().id(Objects.requireNonNull(id, "id")).build();
+    return new Message(Objects.requireNonNull(id, "id"), body, contentType, key, queue, correlationId, timestamp,
+      headers);
   }
 
   /**
@@ -214,7 +222,7 @@ public final class Message {
    * @return a copy with this key
    */
   public Message withKey(String key) {
-    return toBuilder().key(key).build();
+    return new Message(id, body, contentType, key, queue, correlationId, timestamp, headers);
   }
 
   /**
@@ -222,7 +230,17 @@ public final class Message {
    * @return a copy with this correlation id
    */
   public Message withCorrelationId(String correlationId) {
-    return toBuilder().correlationId(correlationId).build();
+    return new Message(id, body, contentType, key, queue, correlationId, timestamp, headers);
+  }
+
+  /**
+   * Transports use it to tell a handler where a message came from.
+   *
+   * @param queue the queue, or {@code null}
+   * @return a copy with this queue
+   */
+  public Message withQueue(String queue) {
+    return new Message(id, body, contentType, key, queue, correlationId, timestamp, headers);
   }
 
   /**

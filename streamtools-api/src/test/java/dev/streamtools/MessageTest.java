@@ -71,4 +71,22 @@ class MessageTest {
     assertThat(copy.body()).isEqualTo(original.body());
     assertThatThrownBy(() -> copy.headers().put("x", "y")).isInstanceOf(UnsupportedOperationException.class);
   }
+
+  @Test
+  void eachWithCopyChangesOneFieldAndKeepsTheOthers() {
+    Message original = Message.json(new io.vertx.core.json.JsonObject().put("n", 1)).withHeader("h", "v")
+      .withKey("k");
+    Message copy = original.withQueue("orders").withId("id-2").withCorrelationId("c-2");
+
+    assertThat(copy.queue()).isEqualTo("orders");
+    assertThat(copy.id()).isEqualTo("id-2");
+    assertThat(copy.correlationId()).isEqualTo("c-2");
+    assertThat(copy.key()).isEqualTo("k");
+    assertThat(copy.headers()).isEqualTo(Map.of("h", "v"));
+    assertThat(copy.timestamp()).isEqualTo(original.timestamp());
+    assertThat(copy.contentType()).isEqualTo(Message.APPLICATION_JSON);
+    assertThat(copy.json().getInteger("n")).isEqualTo(1);
+    assertThat(original.queue()).isNull();
+    assertThat(original.withKey(null).key()).isNull();
+  }
 }

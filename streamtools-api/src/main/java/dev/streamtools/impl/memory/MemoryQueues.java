@@ -41,19 +41,19 @@ final class MemoryQueues {
    * the queue (the event bus then balances between its consumers), otherwise on another instance's.
    * The Future completes on the sender's context.
    */
-  static Future<Void> request(Vertx sender, String queue, MemoryWire.Envelope envelope, DeliveryOptions options) {
+  static Future<?> request(Vertx sender, String queue, MemoryWire.Envelope envelope, DeliveryOptions options) {
     String address = MemoryWire.address(queue);
     List<Vertx> instances = CONSUMERS.get(queue);
     if (instances == null || instances.isEmpty() || instances.contains(sender)) {
-      return sender.eventBus().request(address, envelope, options).mapEmpty();
+      return sender.eventBus().request(address, envelope, options);
     }
     Vertx target = instances.get(Math.floorMod(ROUND_ROBIN.getAndIncrement(), instances.size()));
     Context senderContext = sender.getOrCreateContext();
-    Promise<Void> result = Promise.promise();
+    Promise<Object> result = Promise.promise();
     target.eventBus().request(address, envelope, options)
       .onComplete(ar -> senderContext.runOnContext(v -> {
         if (ar.succeeded()) {
-          result.complete();
+          result.complete(ar.result());
         } else {
           result.fail(ar.cause());
         }

@@ -67,7 +67,7 @@ final class MemoryWire {
 
   /** @return the message addressed to {@code queue}, copied only when it is not already */
   static Message addressedTo(Message message, String queue) {
-    return queue.equals(message.queue()) ? message : message.toBuilder().queue(queue).build();
+    return queue.equals(message.queue()) ? message : message.withQueue(queue);
   }
 
   static String describe(Throwable failure, String queue, long timeoutMillis) {

@@ -14,9 +14,9 @@ import io.vertx.ext.web.Router;
 public interface SharedHttpServer {
 
   /**
-   * The router every request of the server goes through. Mount routes on it; remove them (
-   * {@link io.vertx.ext.web.Route#remove()}) before releasing if the server may outlive this use.
-   * Unmatched paths answer 404 and wrong methods 405, with a JSON error body.
+   * The router of every request that is not for a queue's path (those go straight to their consumer loop).
+   * Mount routes on it; remove them ({@link io.vertx.ext.web.Route#remove()}) before releasing if the server
+   * may outlive this use. Unmatched paths answer 404 and wrong methods 405, with a JSON error body.
    *
    * @return the shared router
    */

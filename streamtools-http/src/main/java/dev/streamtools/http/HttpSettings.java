@@ -50,7 +50,8 @@ package dev.streamtools.http;
  * 204 (with {@code X-Message-Id}) when the handler succeeded, possibly after in-process retries by the
  * route's failure policy; 400 when the body cannot be decoded (the handler is not called); 404 for a path
  * no queue is served at; 405 for a method the queue's route does not answer (with {@code Allow}); 413 for a
- * body over {@value #BODY_LIMIT}; 500 when the handler failed on every attempt or timed out; 503 (with
+ * body over {@value #BODY_LIMIT}; 417 for an {@code Expect} header other than {@code 100-continue} (which is
+ * answered); 500 when the handler failed on every attempt or timed out; 503 (with
  * {@code Retry-After}) while the loop is closing or when {@code maxInFlight + maxPending} requests are
  * already held. Every error has a JSON body {@code {"status":..., "error":"...", "errorId":"...",
  * "messageId":"..."}} and never a stack trace; the server logs the cause under the same {@code errorId}.

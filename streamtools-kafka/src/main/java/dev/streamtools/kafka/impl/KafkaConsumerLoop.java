@@ -669,22 +669,26 @@ public final class KafkaConsumerLoop implements ConsumerLoop {
       return;
     }
     committing = true;
-    stream.commit(offsets).onComplete(ar -> {
-      committing = false;
-      if (ar.succeeded()) {
-        markCommitted(offsets);
-        if (commitFailures > 0) {
-          LOG.info("[kafka queue '{}'] offsets committed again after {} failure(s)", topic, commitFailures);
-        }
-        commitFailures = 0;
-      } else {
-        commitFailures++;
-        if (commitFailures == 1 || commitFailures % 50 == 0) {
-          LOG.warn("[kafka queue '{}'] offset commit failed ({} in a row); handled records stay uncommitted and the "
-            + "commit is retried: {}", topic, commitFailures, ar.cause().toString());
-        }
+    offsets.async(error -> context.runOnContext(v -> committed(offsets, error)));
+    // a failure here means the commit was not started, so its outcome is never reported
+    stream.commit(offsets).onFailure(e -> committed(offsets, e));
+  }
+
+  private void committed(GroupConsumer.TaggedOffsets offsets, Throwable error) {
+    committing = false;
+    if (error == null) {
+      markCommitted(offsets);
+      if (commitFailures > 0) {
+        LOG.info("[kafka queue '{}'] offsets committed again after {} failure(s)", topic, commitFailures);
       }
-    });
+      commitFailures = 0;
+    } else {
+      commitFailures++;
+      if (commitFailures == 1 || commitFailures % 50 == 0) {
+        LOG.warn("[kafka queue '{}'] offset commit failed ({} in a row); handled records stay uncommitted and the "
+          + "commit is retried: {}", topic, commitFailures, error.toString());
+      }
+    }
   }
 
   private Future<Void> finalCommit() {

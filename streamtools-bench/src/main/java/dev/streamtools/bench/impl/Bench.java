@@ -91,6 +91,7 @@ public final class Bench {
       }
     } finally {
       vertx.close().toCompletionStage().toCompletableFuture().join();
+      KafkaBench.deleteTopics(progress);
     }
     String markdown = markdown(results, stalls, started, loadBefore, loadAverage(),
       Duration.ofNanos(System.nanoTime() - t0));

@@ -28,20 +28,24 @@ import org.apache.kafka.common.header.internals.RecordHeaders;
 import org.apache.kafka.common.serialization.ByteArrayDeserializer;
 import org.apache.kafka.common.serialization.ByteArraySerializer;
 
+import java.io.PrintStream;
 import java.nio.charset.StandardCharsets;
 import java.time.Duration;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Properties;
+import java.util.Set;
 import java.util.UUID;
 import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.ThreadLocalRandom;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicInteger;
 import java.util.concurrent.atomic.AtomicLong;
 import java.util.concurrent.atomic.AtomicReference;
 import java.util.function.Consumer;
+import java.util.stream.Collectors;
 
 /**
  * Kafka: the streamtools producer and consumer loop against kafka-clients' own {@link KafkaProducer} and a
@@ -49,6 +53,8 @@ import java.util.function.Consumer;
  * to both (the streamtools side through its settings).
  */
 public final class KafkaBench {
+
+  private static final Set<String> NAMED_TOPICS = ConcurrentHashMap.newKeySet();
 
   static final int PARTITIONS = 3;
   /** Sends outstanding in the produce comparisons, on both sides. */
@@ -134,7 +140,35 @@ public final class KafkaBench {
   }
 
   static String topic(String what) {
-    return "bench-" + what + "-" + UUID.randomUUID().toString().substring(0, 8);
+    String name = "bench-" + what + "-" + UUID.randomUUID().toString().substring(0, 8);
+    NAMED_TOPICS.add(name);
+    return name;
+  }
+
+  /**
+   * Deletes the topics this run named (and their dead-letter topics): a full run writes about 12 GB to them,
+   * and left behind they filled the disk after a few runs.
+   *
+   * @param progress where to say what was deleted
+   */
+  static void deleteTopics(PrintStream progress) {
+    if (NAMED_TOPICS.isEmpty()) {
+      return;
+    }
+    Properties p = new Properties();
+    p.put(AdminClientConfig.BOOTSTRAP_SERVERS_CONFIG, bootstrap());
+    try (Admin admin = Admin.create(p)) {
+      Set<String> existing = admin.listTopics().names().get(30, TimeUnit.SECONDS);
+      List<String> ours = existing.stream()
+        .filter(t -> NAMED_TOPICS.contains(t) || t.endsWith(".dlq") && NAMED_TOPICS.contains(t.substring(0, t.length() - 4)))
+        .collect(Collectors.toList());
+      if (!ours.isEmpty()) {
+        admin.deleteTopics(ours).all().get(60, TimeUnit.SECONDS);
+      }
+      progress.printf("   (deleted the run's %d Kafka topics)%n", ours.size());
+    } catch (Exception e) {
+      progress.println("could not delete the run's Kafka topics " + NAMED_TOPICS + ": " + e);
+    }
   }
 
   /** Writes {@code count} records of 100 B, keyed by their sequence number, and waits for all acks. */

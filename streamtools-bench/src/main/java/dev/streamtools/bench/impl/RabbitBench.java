@@ -19,12 +19,15 @@ import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 import java.io.IOException;
+import java.util.Date;
 import java.util.List;
+import java.util.Map;
 import java.util.UUID;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ConcurrentNavigableMap;
 import java.util.concurrent.ConcurrentSkipListMap;
 import java.util.concurrent.Semaphore;
+import java.util.concurrent.ThreadLocalRandom;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicInteger;
 import java.util.concurrent.atomic.AtomicLong;
@@ -44,6 +47,8 @@ public final class RabbitBench {
   static final int PREFETCH = 200;
   static final AMQP.BasicProperties PERSISTENT_JSON = new AMQP.BasicProperties.Builder().deliveryMode(2)
     .contentType("application/json").build();
+  /** The header carrying the timestamp's milliseconds (RabbitMQ's message-timestamp plugin's name). */
+  static final String TIMESTAMP_IN_MS = "timestamp_in_ms";
   private static volatile String serverVersion;
 
   private RabbitBench() {
@@ -60,14 +65,22 @@ public final class RabbitBench {
    * @return the RabbitMQ comparisons
    */
   public static List<Comparison> comparisons(Vertx vertx, BenchOptions o) {
+    String publish = "100 B persistent to a durable classic queue, publisher confirms, window " + CONFIRM_WINDOW
+      + ", mandatory";
+    String same = "; the raw side publishes the properties streamtools publishes (message id, timestamp, "
+      + "timestamp_in_ms header)";
+    String bare = "; the raw side publishes delivery mode and content type alone: what the other properties cost "
+      + "the broker";
     return List.of(
-      new Comparison("rabbitmq.publish", "100 B persistent to a durable classic queue, publisher confirms, window "
-        + CONFIRM_WINDOW + ", mandatory", Goal.throughput(0.90), new RawPublish(o), new StPublish(vertx, o), true),
+      new Comparison("rabbitmq.publish", publish + same, Goal.throughput(0.90), new RawPublish(o, true),
+        new StPublish(vertx, o), true),
+      new Comparison("rabbitmq.publish.bare", publish + bare, Goal.none(), new RawPublish(o, false),
+        new StPublish(vertx, o), true),
       new Comparison("rabbitmq.consume", "backlog of " + o.rmqBacklog + " x 100 B persistent, prefetch " + PREFETCH
         + ", one basicAck per message; time from first to last delivery", Goal.throughput(0.90),
         new RawConsume(o), new StConsume(vertx, o), false),
       new Comparison("rabbitmq.rtt", "100 B persistent, confirms: publish, then wait for the confirm and the "
-        + "delivery (acked), one at a time; prefetch 64", Goal.throughput(0.90), new RawRtt(o),
+        + "delivery (acked), one at a time; prefetch 64" + same, Goal.throughput(0.90), new RawRtt(o),
         new StRtt(vertx, o), true));
   }
 
@@ -96,6 +109,19 @@ public final class RabbitBench {
   private static String env(String name, String def) {
     String v = System.getenv(name);
     return v == null || v.isBlank() ? def : v;
+  }
+
+  /**
+   * The properties a streamtools producer puts on every message (AmqpWire): a new message id, the timestamp (AMQP
+   * keeps seconds) and its milliseconds in the {@code timestamp_in_ms} header. Each costs the broker per message:
+   * the raw side publishing them too measures the client, not the message (rabbitmq.publish.bare shows the cost).
+   */
+  static AMQP.BasicProperties sameProperties() {
+    ThreadLocalRandom random = ThreadLocalRandom.current();
+    long now = System.currentTimeMillis();
+    return new AMQP.BasicProperties.Builder().deliveryMode(2).contentType(Message.APPLICATION_JSON)
+      .messageId(new UUID(random.nextLong(), random.nextLong()).toString()).timestamp(new Date(now))
+      .headers(Map.of(TIMESTAMP_IN_MS, now)).build();
   }
 
   static Connection connect(String name) throws Exception {
@@ -139,8 +165,12 @@ public final class RabbitBench {
     }
 
     void publish(String queue, byte[] body, Consumer<Throwable> done) throws IOException {
+      publish(queue, PERSISTENT_JSON, body, done);
+    }
+
+    void publish(String queue, AMQP.BasicProperties props, byte[] body, Consumer<Throwable> done) throws IOException {
       pending.put(channel.getNextPublishSeqNo(), done);
-      channel.basicPublish("", queue, true, PERSISTENT_JSON, body);
+      channel.basicPublish("", queue, true, props, body);
     }
 
     private void settle(long tag, boolean multiple, Throwable err) {
@@ -188,19 +218,22 @@ public final class RabbitBench {
 
   private static final class RawPublish implements Side {
     private final BenchOptions o;
+    private final boolean sameProperties;
     private final byte[] body = Payloads.json(100).getBytes();
     private final String queue = queue("publish-raw");
     private Connection connection;
     private ConfirmingChannel channel;
     private Channel admin;
 
-    RawPublish(BenchOptions o) {
+    RawPublish(BenchOptions o, boolean sameProperties) {
       this.o = o;
+      this.sameProperties = sameProperties;
     }
 
     @Override
     public String label() {
-      return "amqp-client Channel.basicPublish + ConfirmListener, semaphore window";
+      return "amqp-client Channel.basicPublish + ConfirmListener, semaphore window"
+        + (sameProperties ? "; each message with a new id, a timestamp and the timestamp_in_ms header" : "");
     }
 
     @Override
@@ -213,7 +246,8 @@ public final class RabbitBench {
 
     @Override
     public RoundResult round(int index) throws Exception {
-      RoundResult r = ThreadWindow.run(CONFIRM_WINDOW, o.roundNanos(), done -> channel.publish(queue, body, done));
+      RoundResult r = ThreadWindow.run(CONFIRM_WINDOW, o.roundNanos(), done -> channel.publish(queue,
+        sameProperties ? sameProperties() : PERSISTENT_JSON, body, done));
       admin.queuePurge(queue);
       return r;
     }
@@ -419,7 +453,8 @@ public final class RabbitBench {
 
     @Override
     public String label() {
-      return "amqp-client publisher (confirms) + basicConsume consumer on its own connection, basicQos(64)";
+      return "amqp-client publisher (confirms) + basicConsume consumer on its own connection, basicQos(64); each "
+        + "message with a new id, a timestamp and the timestamp_in_ms header";
     }
 
     @Override
@@ -450,7 +485,7 @@ public final class RabbitBench {
       return ThreadWindow.run(1, o.roundNanos(), done -> {
         pendingParts.set(2);
         waiting.set(done);
-        channel.publish(queue, body, this::part);
+        channel.publish(queue, sameProperties(), body, this::part);
       });
     }
 

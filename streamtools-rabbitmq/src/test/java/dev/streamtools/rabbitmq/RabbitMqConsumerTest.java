@@ -14,6 +14,7 @@ import dev.streamtools.SendOptions;
 import dev.streamtools.Transports;
 import dev.streamtools.testkit.Received;
 import io.vertx.core.Future;
+import io.vertx.core.Promise;
 import io.vertx.core.Vertx;
 import io.vertx.core.json.JsonObject;
 import org.junit.jupiter.api.AfterEach;
@@ -27,6 +28,7 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
 import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicInteger;
 
 import static dev.streamtools.rabbitmq.Rmq.join;
 import static org.assertj.core.api.Assertions.assertThat;
@@ -161,6 +163,34 @@ class RabbitMqConsumerTest {
     join(producer(queue).send(Message.text("after")));
     await().atMost(Rmq.WAIT).until(() -> received.size() == 1);
     assertThat(loop.isReady()).isTrue();
+  }
+
+  @Test
+  void acksOfLaterMessagesNeverCoverOneStillInTheHandler() throws Exception {
+    String queue = queue("ack-cover");
+    Promise<Void> slow = Promise.promise();
+    AtomicInteger fast = new AtomicInteger();
+    loop(queue, Rmq.config(), RouteOptions.defaults().maxInFlight(50), m -> {
+      if (m.body().toString().equals("slow")) {
+        return slow.future();
+      }
+      fast.incrementAndGet();
+      return Future.succeededFuture();
+    });
+    Producer producer = producer(queue);
+    join(producer.send(Message.text("slow")));
+    for (int i = 0; i < 40; i++) {
+      join(producer.send(Message.text("fast " + i)));
+    }
+    await().atMost(Rmq.WAIT).until(() -> fast.get() == 40);
+    // the 40 later messages are acked although an older one is still in the handler, and none of their acks
+    // (acks of several messages at once among them) covers it: it alone stays unacknowledged
+    await().atMost(Rmq.WAIT).pollInterval(Duration.ofMillis(300))
+      .until(() -> Rmq.unacked("/", queue) == 1 && Rmq.ready("/", queue) == 0);
+
+    vertx.runOnContext(v -> slow.complete());
+    await().atMost(Rmq.WAIT).pollInterval(Duration.ofMillis(300))
+      .until(() -> Rmq.unacked("/", queue) == 0 && Rmq.ready("/", queue) == 0);
   }
 
   private ConsumerLoop loop(String queue, JsonObject config, RouteOptions options,

@@ -18,17 +18,12 @@ import java.security.cert.CertificateFactory;
 import java.util.Collection;
 import java.util.HashMap;
 import java.util.Map;
-import java.util.concurrent.ExecutorService;
-import java.util.concurrent.Executors;
 import java.util.concurrent.ThreadFactory;
 import java.util.concurrent.atomic.AtomicInteger;
 
 /** Builds amqp-client connection factories from {@link RmqSettings}. */
 final class ConnectionFactories {
 
-  // amqp-client gives every connection its own consumer dispatch pool unless one is shared; one pool for the
-  // process keeps the thread count flat with many queues. Dispatch per channel stays ordered either way.
-  private static final ExecutorService DISPATCH = Executors.newCachedThreadPool(daemonThreads("streamtools-rmq-dispatch-"));
   private static final ThreadFactory IO_THREADS = daemonThreads("streamtools-rmq-io-");
 
   private ConnectionFactories() {
@@ -48,7 +43,6 @@ final class ConnectionFactories {
     // would race with it and keeps stale delivery tags and confirm sequence numbers alive across channels.
     f.setAutomaticRecoveryEnabled(false);
     f.setTopologyRecoveryEnabled(false);
-    f.setSharedExecutor(DISPATCH);
     f.setThreadFactory(IO_THREADS);
     Map<String, Object> props = new HashMap<>(f.getClientProperties());
     props.put("product", "streamtools");

@@ -21,13 +21,16 @@ import io.vertx.core.Context;
 import io.vertx.core.Future;
 import io.vertx.core.Promise;
 import io.vertx.core.Vertx;
+import io.vertx.core.internal.ContextInternal;
 import io.vertx.core.json.JsonObject;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 import java.time.Duration;
+import java.util.ArrayList;
 import java.util.HashSet;
 import java.util.LinkedHashSet;
+import java.util.List;
 import java.util.Set;
 
 /**
@@ -61,6 +64,12 @@ final class RabbitMqConsumerLoop implements ConsumerLoop {
     final Channel channel;
     volatile String tag;
     volatile boolean alive = true;
+    // Deliveries not settled yet (handler running, retry waiting...), in delivery-tag order: every tag below
+    // the oldest one is settled or being settled, so one ack with multiple=true may cover those.
+    private RmqDelivery oldest;
+    private RmqDelivery newest;
+    // the highest tag the batch being built acks with multiple=true, 0 for none
+    private long coverUpTo;
 
     Consuming(RmqConnection.Session session, Channel channel) {
       this.session = session;
@@ -70,11 +79,67 @@ final class RabbitMqConsumerLoop implements ConsumerLoop {
     boolean usable() {
       return alive && session.alive && channel.isOpen();
     }
+
+    void delivered(RmqDelivery d) {
+      d.older = newest;
+      if (newest == null) {
+        oldest = d;
+      } else {
+        newest.newer = d;
+      }
+      newest = d;
+      d.unsettled = true;
+    }
+
+    void settling(RmqDelivery d) {
+      if (!d.unsettled) {
+        return;
+      }
+      d.unsettled = false;
+      if (d.older == null) {
+        oldest = d.newer;
+      } else {
+        d.older.newer = d.newer;
+      }
+      if (d.newer == null) {
+        newest = d.older;
+      } else {
+        d.newer.older = d.older;
+      }
+      d.older = null;
+      d.newer = null;
+    }
+
+    long oldestUnsettledTag() {
+      return oldest == null ? Long.MAX_VALUE : oldest.tag;
+    }
+  }
+
+  /** An ack or a release, from its request to its write. */
+  private static final class Settle {
+    final RmqDelivery delivery;
+    final boolean ack;
+    final Promise<Void> written = Promise.promise();
+    // which of its batch's multiple=true acks covers it, -1 if written on its own
+    int coverIndex = -1;
+
+    Settle(RmqDelivery delivery, boolean ack) {
+      this.delivery = delivery;
+      this.ack = ack;
+    }
+  }
+
+  /** The channel operations of one batch of settlements, run together on the worker. */
+  private record SettleBatch(List<Settle> settles, List<Consuming> covered, long[] coverUpTo) {
+  }
+
+  /** What each operation of a {@link SettleBatch} raised, {@code null} where it succeeded. */
+  private record SettleErrors(Throwable[] single, Throwable[] covers) {
   }
 
   private final Vertx vertx;
   private final Context context;
-  // deliveries and the channel's end, in order, one context task per burst
+  // the channel's end, from whichever amqp-client thread notices it
   private final ContextInbox inbox;
   private final String queue;
   private final RmqSettings settings;
@@ -82,6 +147,9 @@ final class RabbitMqConsumerLoop implements ConsumerLoop {
   private final ConfirmPublisher publisher;
   private final Set<Long> retryTimers = new HashSet<>();
   private final Set<String> deadLetterQueues = new LinkedHashSet<>();
+  // acks and releases requested in this turn of the context, written together at its end
+  private List<Settle> toSettle = new ArrayList<>();
+  private boolean flushScheduled;
 
   private Dispatcher dispatcher;
   private RouteOptions options;
@@ -222,17 +290,22 @@ final class RabbitMqConsumerLoop implements ConsumerLoop {
       Consuming c = new Consuming(session, ch);
       ch.basicQos(prefetch);
       ch.addShutdownListener(sig -> inbox.submit(() -> onChannelDown(c, sig)));
+      // amqp-client calls these on the context (RmqConnection runs its consumer dispatch there)
       c.tag = ch.basicConsume(queue, false, new DefaultConsumer(ch) {
         @Override
         public void handleDelivery(String consumerTag, Envelope envelope, AMQP.BasicProperties properties, byte[] body) {
-          inbox.submit(() -> onDelivery(c, envelope, properties, body));
+          try {
+            onDelivery(c, envelope, properties, body);
+          } catch (RuntimeException e) {
+            // amqp-client would close the channel over it; the delivery stays unacked and comes again
+            ((ContextInternal) context).reportException(e);
+          }
         }
 
         @Override
         public void handleCancel(String consumerTag) {
           // the broker cancelled us: the queue was deleted, or a quorum queue lost its leader
-          inbox.submit(() -> connection.recycle(c.session, "the broker cancelled the consumer of queue '"
-            + queue + "'"));
+          connection.recycle(c.session, "the broker cancelled the consumer of queue '" + queue + "'");
         }
       });
       return c;
@@ -266,9 +339,89 @@ final class RabbitMqConsumerLoop implements ConsumerLoop {
   }
 
   private void onDelivery(Consuming c, Envelope envelope, AMQP.BasicProperties props, byte[] body) {
-    Message message = AmqpWire.message(queue, props, body);
-    int attempt = AmqpWire.attempt(props);
-    dispatcher.dispatch(new RmqDelivery(c, envelope.getDeliveryTag(), message, attempt));
+    RmqDelivery d = new RmqDelivery(c, envelope.getDeliveryTag());
+    // listed before anything may throw: a delivery that never reaches the dispatcher stays unacked, so no
+    // multiple ack may cover it
+    c.delivered(d);
+    d.message = AmqpWire.message(queue, props, body);
+    d.attempt = AmqpWire.attempt(props);
+    dispatcher.dispatch(d);
+  }
+
+  /**
+   * Writes the acks and releases requested in one turn of the context (amqp-client hands over a socket read's
+   * deliveries in one turn, and a handler that completes at once acks in it) in one worker task: a busy
+   * consumer costs one hand-off per burst, not per message. The worker runs the tasks in order. The acks of a batch whose tags are
+   * all below the channel's oldest unsettled delivery become one {@code basic.ack} with multiple=true, written
+   * after the batch's releases: it covers only deliveries whose handler succeeded (or whose retry or dead
+   * letter is confirmed), since every other one is either still unsettled, and so above it, or released
+   * before it. Acks above an unsettled delivery go one by one, so a slow message never holds back the others'
+   * acks (and with them the prefetch).
+   */
+  private void flushSettles() {
+    List<Settle> batch = toSettle;
+    toSettle = new ArrayList<>();
+    flushScheduled = false;
+    List<Consuming> covered = new ArrayList<>(1);
+    for (Settle st : batch) {
+      Consuming c = st.delivery.channel;
+      if (st.ack && st.delivery.tag < c.oldestUnsettledTag()) {
+        if (c.coverUpTo == 0) {
+          covered.add(c);
+        }
+        c.coverUpTo = Math.max(c.coverUpTo, st.delivery.tag);
+        st.coverIndex = covered.indexOf(c);
+      }
+    }
+    long[] coverUpTo = new long[covered.size()];
+    for (int i = 0; i < coverUpTo.length; i++) {
+      coverUpTo[i] = covered.get(i).coverUpTo;
+      covered.get(i).coverUpTo = 0;
+    }
+    SettleBatch b = new SettleBatch(batch, covered, coverUpTo);
+    connection.blocking(() -> writeSettles(b)).onComplete(ar -> {
+      for (int i = 0; i < batch.size(); i++) {
+        Settle st = batch.get(i);
+        Throwable error = ar.failed() ? ar.cause()
+          : st.coverIndex >= 0 ? ar.result().covers()[st.coverIndex] : ar.result().single()[i];
+        if (error == null) {
+          st.written.complete();
+        } else {
+          st.written.fail(error);
+        }
+      }
+    });
+  }
+
+  // on the worker
+  private static SettleErrors writeSettles(SettleBatch b) {
+    List<Settle> settles = b.settles();
+    Throwable[] single = new Throwable[settles.size()];
+    for (int i = 0; i < settles.size(); i++) {
+      Settle st = settles.get(i);
+      if (st.coverIndex >= 0) {
+        continue;
+      }
+      RmqDelivery d = st.delivery;
+      try {
+        if (st.ack) {
+          d.channel.channel.basicAck(d.tag, false);
+        } else {
+          d.channel.channel.basicNack(d.tag, false, true);
+        }
+      } catch (Exception e) {
+        single[i] = e;
+      }
+    }
+    Throwable[] covers = new Throwable[b.covered().size()];
+    for (int i = 0; i < covers.length; i++) {
+      try {
+        b.covered().get(i).channel.basicAck(b.coverUpTo()[i], true);
+      } catch (Exception e) {
+        covers[i] = e;
+      }
+    }
+    return new SettleErrors(single, covers);
   }
 
   private Future<Void> doClose() {
@@ -308,14 +461,16 @@ final class RabbitMqConsumerLoop implements ConsumerLoop {
   private final class RmqDelivery implements Delivery {
     private final Consuming channel;
     private final long tag;
-    private final Message message;
-    private final int attempt;
+    private Message message;
+    private int attempt;
+    // its place in the channel's list of unsettled deliveries
+    private RmqDelivery older;
+    private RmqDelivery newer;
+    private boolean unsettled;
 
-    RmqDelivery(Consuming channel, long tag, Message message, int attempt) {
+    RmqDelivery(Consuming channel, long tag) {
       this.channel = channel;
       this.tag = tag;
-      this.message = message;
-      this.attempt = attempt;
     }
 
     @Override
@@ -330,12 +485,12 @@ final class RabbitMqConsumerLoop implements ConsumerLoop {
 
     @Override
     public Future<Void> ack() {
-      return settle("ack", () -> channel.channel.basicAck(tag, false));
+      return settle(true);
     }
 
     @Override
     public Future<Void> release() {
-      return settle("release", () -> channel.channel.basicNack(tag, false, true));
+      return settle(false);
     }
 
     @Override
@@ -389,12 +544,20 @@ final class RabbitMqConsumerLoop implements ConsumerLoop {
       vertx.setTimer(FAILED_SETTLE_REQUEUE_DELAY_MS, t -> release());
     }
 
-    private Future<Void> settle(String what, RmqConnection.ChannelOp op) {
+    private Future<Void> settle(boolean ack) {
       if (!channel.usable()) {
-        return Future.failedFuture(new StreamtoolsException(Transports.RABBITMQ, queue, "cannot " + what
-          + " message " + message.id() + ": its channel closed; RabbitMQ redelivers it", null));
+        return Future.failedFuture(new StreamtoolsException(Transports.RABBITMQ, queue, "cannot "
+          + (ack ? "ack" : "release") + " message " + message.id() + ": its channel closed; RabbitMQ redelivers it",
+          null));
       }
-      return connection.write(op);
+      channel.settling(this);
+      Settle st = new Settle(this, ack);
+      toSettle.add(st);
+      if (!flushScheduled) {
+        flushScheduled = true;
+        context.runOnContext(v -> flushSettles());
+      }
+      return st.written.future();
     }
   }
 }

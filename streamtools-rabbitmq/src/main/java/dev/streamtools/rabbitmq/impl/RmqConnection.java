@@ -18,9 +18,10 @@ import org.slf4j.LoggerFactory;
 
 import java.net.ConnectException;
 import java.net.UnknownHostException;
-import java.util.ArrayList;
 import java.util.List;
+import java.util.concurrent.AbstractExecutorService;
 import java.util.concurrent.Callable;
+import java.util.concurrent.ExecutorService;
 import java.util.concurrent.ThreadLocalRandom;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.TimeoutException;
@@ -68,13 +69,48 @@ final class RmqConnection {
     }
   }
 
-  /** A blocking operation on a channel. */
-  @FunctionalInterface
-  interface ChannelOp {
-    void run() throws Exception;
-  }
+  /**
+   * Runs amqp-client's consumer callbacks on the context: a delivery goes from the connection's I/O thread
+   * straight to the event loop, instead of through a dispatch thread and then a hop to the event loop. The
+   * callbacks must not block, and do not: they hand the delivery to the dispatcher. amqp-client keeps them
+   * ordered per channel (one block of deliveries at a time), and only calls {@link #execute}.
+   */
+  private static final class ContextExecutor extends AbstractExecutorService {
+    private final Context context;
 
-  private record Queued(ChannelOp op, Promise<Void> promise) {
+    ContextExecutor(Context context) {
+      this.context = context;
+    }
+
+    @Override
+    public void execute(Runnable command) {
+      context.runOnContext(v -> command.run());
+    }
+
+    // amqp-client shuts down only the executors it created itself
+    @Override
+    public void shutdown() {
+    }
+
+    @Override
+    public List<Runnable> shutdownNow() {
+      return List.of();
+    }
+
+    @Override
+    public boolean isShutdown() {
+      return false;
+    }
+
+    @Override
+    public boolean isTerminated() {
+      return false;
+    }
+
+    @Override
+    public boolean awaitTermination(long timeout, TimeUnit unit) {
+      return false;
+    }
   }
 
   private final Vertx vertx;
@@ -84,6 +120,7 @@ final class RmqConnection {
   private final String name;
   private final ConnectionFactory factory;
   private final WorkerExecutor worker;
+  private final ExecutorService dispatch;
   private final Function<Session, Future<Void>> setup;
   private final Consumer<Throwable> onDown;
 
@@ -96,8 +133,6 @@ final class RmqConnection {
   private int failures;
   private int generation;
   private Throwable lastError;
-  private List<Queued> writes = new ArrayList<>();
-  private boolean writing;
 
   /**
    * @param role {@code producer} or {@code consumer}, for the connection name and logs
@@ -119,6 +154,7 @@ final class RmqConnection {
     // One thread, ordered: amqp-client channels are not meant for concurrent publishing, and acks must not
     // overtake the basicCancel or close that precedes them. Long max-execute time: a publish blocked by
     // broker flow control is expected to wait, not to be reported as a blocked thread.
+    this.dispatch = new ContextExecutor(context);
     this.worker = vertx.createSharedWorkerExecutor("streamtools-rmq-" + IDS.incrementAndGet() + "-" + queue, 1, 10,
       TimeUnit.MINUTES);
   }
@@ -169,51 +205,6 @@ final class RmqConnection {
    */
   <T> Future<T> blocking(Callable<T> call) {
     return worker.executeBlocking(call, true);
-  }
-
-  /**
-   * Runs a short channel operation (ack, nack) on the worker; operations submitted while one batch runs are
-   * run together in the next, so a busy consumer costs one worker hand-off per batch, not per message.
-   *
-   * @return a Future completed when the operation has been written to the socket
-   */
-  Future<Void> write(ChannelOp op) {
-    Promise<Void> p = Promise.promise();
-    writes.add(new Queued(op, p));
-    if (!writing) {
-      flushWrites();
-    }
-    return p.future();
-  }
-
-  private void flushWrites() {
-    List<Queued> batch = writes;
-    writes = new ArrayList<>();
-    writing = true;
-    blocking(() -> {
-      Throwable[] errors = new Throwable[batch.size()];
-      for (int i = 0; i < batch.size(); i++) {
-        try {
-          batch.get(i).op.run();
-        } catch (Exception e) {
-          errors[i] = e;
-        }
-      }
-      return errors;
-    }).onComplete(ar -> {
-      writing = false;
-      for (int i = 0; i < batch.size(); i++) {
-        Throwable error = ar.failed() ? ar.cause() : ar.result()[i];
-        if (error == null) {
-          batch.get(i).promise.complete();
-        } else {
-          batch.get(i).promise.fail(error);
-        }
-      }
-      if (!writes.isEmpty()) {
-        flushWrites();
-      }
-    });
   }
 
   /**
@@ -269,7 +260,7 @@ final class RmqConnection {
   }
 
   private void attempt() {
-    blocking(() -> factory.newConnection(name)).onComplete(ar -> {
+    blocking(() -> factory.newConnection(dispatch, name)).onComplete(ar -> {
       if (ar.failed()) {
         failed(describe(ar.cause()), ar.cause());
         return;

@@ -80,24 +80,34 @@ final class RabbitMqProducer implements Producer {
       return Future.failedFuture(new SendException(Transports.RABBITMQ, queue, message.id(), e.getMessage(), e));
     }
     byte[] body = message.body().getBytes();
+    if (Vertx.currentContext() == context) {
+      return sendOnContext(message, exchange, routingKey, props, body, timeout);
+    }
     Promise<SendResult> result = Promise.promise();
-    onContext(() -> {
-      if (closed) {
-        result.fail(new SendException(Transports.RABBITMQ, queue, message.id(), "producer is closed", null));
-        return;
-      }
-      if (initFuture == null || initFuture.failed()) {
-        doInit();
-      }
-      Future<Void> exchangeKnown = knownExchanges.contains(exchange) ? Future.succeededFuture() : checkExchange(exchange);
-      exchangeKnown
+    context.runOnContext(v -> sendOnContext(message, exchange, routingKey, props, body, timeout)
+      .onComplete(result));
+    return result.future();
+  }
+
+  // on the context
+  private Future<SendResult> sendOnContext(Message message, String exchange, String routingKey,
+                                           AMQP.BasicProperties props, byte[] body, long timeout) {
+    if (closed) {
+      return Future.failedFuture(new SendException(Transports.RABBITMQ, queue, message.id(), "producer is closed", null));
+    }
+    if (initFuture == null || initFuture.failed()) {
+      doInit();
+    }
+    Future<Void> published;
+    if (knownExchanges.contains(exchange)) {
+      published = publisher.publish(exchange, routingKey, props, body, timeout, queue, null);
+    } else {
+      published = checkExchange(exchange)
         .recover(e -> Future.failedFuture(e instanceof SendException ? e
           : new SendException(Transports.RABBITMQ, queue, message.id(), e.getMessage(), e)))
-        .compose(v -> publisher.publish(exchange, routingKey, props, body, timeout, queue, null))
-        .map(v -> SendResult.of(Transports.RABBITMQ, queue, message.id()))
-        .onComplete(result);
-    });
-    return result.future();
+        .compose(v -> publisher.publish(exchange, routingKey, props, body, timeout, queue, null));
+    }
+    return published.map(v -> SendResult.of(Transports.RABBITMQ, queue, message.id()));
   }
 
   @Override

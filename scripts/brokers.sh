@@ -262,6 +262,9 @@ broker.session.timeout.ms=3000
 broker.heartbeat.interval.ms=500
 # Kafka's default 128 MB dedupe buffer is most of the broker's live heap; 8 MB lets it run in 256 MB.
 log.cleaner.dedupe.buffer.size=8388608
+# A deleted topic's files go at once, not a minute later: the benchmark deletes the gigabytes it wrote just
+# before the broker stops, and with Kafka's default delay they stayed on disk.
+log.segment.delete.delay.ms=0
 EOF
     cat >"$KDIR/log4j2.properties" <<EOF
 # Broker logging (log4j-core 2.x via log4j-slf4j-impl); size-bounded so long runs cannot fill the disk.

@@ -526,7 +526,8 @@ class HttpStatusTest {
     assertThat(e.transport()).isEqualTo(Transports.HTTP);
     assertThat(e.queue()).isEqualTo(queue);
     assertThat(e.messageId()).isEqualTo(message.id());
-    assertThat(e.getMessage()).contains("HTTP 500", "\"errorId\"", message.id(), "/" + queue);
+    assertThat(e.getMessage()).contains("HTTP 500", "\"errorId\"", message.id(), "/" + queue,
+      "POST http://127.0.0.1:" + port + "/" + queue);
   }
 
   @Test

@@ -146,7 +146,7 @@ final class HttpConsumerLoop implements ConsumerLoop {
    */
   private void onRequest(HttpServerRequest request) {
     if (closing) {
-      refuseClosing(request, null);
+      refuseClosing(request);
       return;
     }
     RouteOptions o = options;
@@ -201,7 +201,7 @@ final class HttpConsumerLoop implements ConsumerLoop {
   /** The body is read ({@code null} for a GET route, whose message is the query). */
   private void onBody(HttpServerRequest request, Buffer body) {
     if (closing) {
-      refuseClosing(request, null);
+      refuseClosing(request);
       return;
     }
     Message message = HttpWire.message(request, queue, body);
@@ -229,8 +229,8 @@ final class HttpConsumerLoop implements ConsumerLoop {
       HttpWireNames.MESSAGE_ID));
   }
 
-  private void refuseClosing(HttpServerRequest request, String messageId) {
-    refuseClosing(request.response(), messageId != null ? messageId : request.getHeader(HttpWireNames.MESSAGE_ID));
+  private void refuseClosing(HttpServerRequest request) {
+    refuseClosing(request.response(), request.getHeader(HttpWireNames.MESSAGE_ID));
   }
 
   private void refuseClosing(HttpServerResponse response, String messageId) {

@@ -134,16 +134,18 @@ final class HttpProducer implements Producer {
   }
 
   private Future<SendResult> send(HttpClient c, Message message, SendOptions options) {
+    String endpoint = options.endpoint() != null ? options.endpoint() : defaultEndpoint;
     RequestOptions request;
     HttpMethod method;
     try {
       method = method(options.method());
-      request = request(message, options, method);
+      request = request(message, options, method, endpoint);
     } catch (RuntimeException e) {
       return Future.failedFuture(new SendException(Transports.HTTP, queue, message.id(),
         "the request cannot be built: " + e.getMessage(), e));
     }
-    String target = method + " " + request.getURI();
+    // the whole URL: RequestOptions.getURI() is only its path
+    String target = method + " " + endpoint;
     return c.request(request)
       .compose(req -> method == HttpMethod.GET ? req.send() : req.send(message.body()))
       .transform(ar -> {
@@ -165,8 +167,8 @@ final class HttpProducer implements Producer {
       });
   }
 
-  private RequestOptions request(Message message, SendOptions options, HttpMethod method) {
-    String endpoint = options.endpoint() != null ? options.endpoint() : defaultEndpoint;
+  private RequestOptions request(Message message, SendOptions options, HttpMethod method, String endpoint) {
+    String uri = endpoint;
     if (method == HttpMethod.GET) {
       QueryStringEncoder query = new QueryStringEncoder("");
       for (Map.Entry<String, String> p : HttpWire.queryParams(message.body())) {
@@ -174,10 +176,10 @@ final class HttpProducer implements Producer {
       }
       String params = query.toString(); // "" or "?a=1&b=2"
       if (!params.isEmpty()) {
-        endpoint += endpoint.indexOf('?') >= 0 ? "&" + params.substring(1) : params;
+        uri += uri.indexOf('?') >= 0 ? "&" + params.substring(1) : params;
       }
     }
-    RequestOptions request = new RequestOptions().setMethod(method).setAbsoluteURI(endpoint);
+    RequestOptions request = new RequestOptions().setMethod(method).setAbsoluteURI(uri);
     long timeout = options.timeout() != null ? options.timeout().toMillis() : sendTimeoutMillis;
     if (timeout > 0) {
       request.setTimeout(timeout);

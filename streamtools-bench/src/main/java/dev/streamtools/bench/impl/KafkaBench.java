@@ -93,6 +93,11 @@ public final class KafkaBench {
         + " partitions, a new group per round, at-least-once: handled offsets committed every "
         + COMMIT_INTERVAL_MS + " ms; time from first to last record", Goal.throughput(0.90),
         new RawConsume(o, backlog), new StConsume(vertx, o, backlog), false),
+      new Comparison("kafka.consume.handoff", "the backlog above; the raw side hands each polled batch to a "
+        + "second thread that handles it (a queue of " + HANDOFF_BATCHES + " batches), as a toolkit that runs "
+        + "handlers off the poll thread must; handled offsets committed on the poll thread every "
+        + COMMIT_INTERVAL_MS + " ms", Goal.none(),
+        new RawHandOffConsume(backlog), new StConsume(vertx, o, backlog), false),
       new Comparison("kafka.rtt", "100 B, 1 partition, linger.ms=0, acks=all: send, then wait until the consumer "
         + "got it and the send was acknowledged, one at a time", Goal.throughput(0.90),
         new RawRtt(o), new StRtt(vertx, o), true));
@@ -311,6 +316,98 @@ public final class KafkaBench {
       if (producer != null) {
         Vx.await(producer.close());
       }
+    }
+  }
+
+  /** Polled batches the hand-off reference lets wait for its handler thread. */
+  static final int HANDOFF_BATCHES = 2;
+
+  /**
+   * A raw KafkaConsumer whose poll thread hands each batch to a handler thread: the least any toolkit pays that
+   * does not run handlers on the poll thread. Offsets handled are committed by the poll thread, which alone may
+   * touch the consumer.
+   */
+  private static final class RawHandOffConsume implements Side {
+    private final Backlog backlog;
+    private final String group = "bench-handoff-" + UUID.randomUUID();
+
+    RawHandOffConsume(Backlog backlog) {
+      this.backlog = backlog;
+    }
+
+    @Override
+    public String label() {
+      return "KafkaConsumer poll thread (poll 100 ms) -> ArrayBlockingQueue(" + HANDOFF_BATCHES + ") -> handler "
+        + "thread; commitAsync of handled offsets every " + COMMIT_INTERVAL_MS + " ms on the poll thread";
+    }
+
+    @Override
+    public void open() throws Exception {
+      backlog.name();
+    }
+
+    @Override
+    public RoundResult round(int index) throws Exception {
+      java.util.concurrent.ArrayBlockingQueue<ConsumerRecords<byte[], byte[]>> batches =
+        new java.util.concurrent.ArrayBlockingQueue<>(HANDOFF_BATCHES);
+      Map<TopicPartition, OffsetAndMetadata> handledOffsets = new ConcurrentHashMap<>();
+      java.util.concurrent.atomic.AtomicBoolean stop = new java.util.concurrent.atomic.AtomicBoolean();
+      CompletableFuture<Void> pollerDone = new CompletableFuture<>();
+      Thread poller = new Thread(() -> {
+        try (KafkaConsumer<byte[], byte[]> c = new KafkaConsumer<>(consumerProps(group + "-" + index),
+          new ByteArrayDeserializer(), new ByteArrayDeserializer())) {
+          c.subscribe(List.of(backlog.name()));
+          long nextCommit = System.nanoTime() + TimeUnit.MILLISECONDS.toNanos(COMMIT_INTERVAL_MS);
+          while (!stop.get()) {
+            ConsumerRecords<byte[], byte[]> records = c.poll(Duration.ofMillis(100));
+            if (!records.isEmpty()) {
+              batches.put(records);
+            }
+            if (System.nanoTime() >= nextCommit && !handledOffsets.isEmpty()) {
+              c.commitAsync(new HashMap<>(handledOffsets), null);
+              nextCommit = System.nanoTime() + TimeUnit.MILLISECONDS.toNanos(COMMIT_INTERVAL_MS);
+            }
+          }
+          c.commitSync(new HashMap<>(handledOffsets));
+          pollerDone.complete(null);
+        } catch (Exception e) {
+          pollerDone.completeExceptionally(e);
+        }
+      }, "bench-kafka-handoff-poller");
+      poller.start();
+      long first = 0;
+      long last = 0;
+      long handled = 0;
+      long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(120);
+      try {
+        while (handled < backlog.count) {
+          ConsumerRecords<byte[], byte[]> records = batches.poll(100, TimeUnit.MILLISECONDS);
+          if (System.nanoTime() > deadline || pollerDone.isCompletedExceptionally()) {
+            pollerDone.getNow(null);
+            throw new IllegalStateException("only " + handled + " of " + backlog.count + " records in 120 s");
+          }
+          if (records == null) {
+            continue;
+          }
+          for (ConsumerRecord<byte[], byte[]> r : records) {
+            if (handled++ == 0) {
+              first = System.nanoTime();
+            }
+            handledOffsets.put(new TopicPartition(r.topic(), r.partition()), new OffsetAndMetadata(r.offset() + 1));
+          }
+          last = System.nanoTime();
+        }
+      } finally {
+        stop.set(true);
+        batches.clear();
+        poller.join(TimeUnit.SECONDS.toMillis(30));
+      }
+      pollerDone.get(30, TimeUnit.SECONDS);
+      return new RoundResult(handled - 1, last - first, Double.NaN, Double.NaN, 0);
+    }
+
+    @Override
+    public void close() {
     }
   }
 

@@ -89,6 +89,9 @@ public final class KafkaBench {
         new RawProduce(o, 1024, 5, true), new StProduce(vertx, o, 1024, 5), true),
       new Comparison("kafka.produce.100B.bare", "100 B, " + produce + bare, Goal.none(),
         new RawProduce(o, 100, 5, false), new StProduce(vertx, o, 100, 5), true),
+      new Comparison("kafka.produce.100B.vertx-client", "100 B, " + produce + "; the raw side is vertx-kafka-client "
+        + "used directly (the record streamtools sends): what running on Vert.x costs", Goal.none(),
+        new VertxKafkaClientSides.Produce(vertx, o, 100, 5), new StProduce(vertx, o, 100, 5), true),
       new Comparison("kafka.consume", "backlog of " + o.kafkaBacklog + " x 100 B in " + PARTITIONS
         + " partitions, a new group per round, at-least-once: handled offsets committed every "
         + COMMIT_INTERVAL_MS + " ms; time from first to last record", Goal.throughput(0.90),
@@ -98,9 +101,15 @@ public final class KafkaBench {
         + "handlers off the poll thread must; handled offsets committed on the poll thread every "
         + COMMIT_INTERVAL_MS + " ms", Goal.none(),
         new RawHandOffConsume(backlog), new StConsume(vertx, o, backlog), false),
+      new Comparison("kafka.consume.vertx-client", "the backlog above; the raw side is vertx-kafka-client used "
+        + "directly: what running on Vert.x costs", Goal.none(),
+        new VertxKafkaClientSides.Consume(vertx, backlog), new StConsume(vertx, o, backlog), false),
       new Comparison("kafka.rtt", "100 B, 1 partition, linger.ms=0, acks=all: send, then wait until the consumer "
         + "got it and the send was acknowledged, one at a time", Goal.throughput(0.90),
-        new RawRtt(o), new StRtt(vertx, o), true));
+        new RawRtt(o), new StRtt(vertx, o), true),
+      new Comparison("kafka.rtt.vertx-client", "100 B, 1 partition, linger.ms=0, acks=all, one at a time, as above; the "
+        + "raw side is vertx-kafka-client used directly: what running on Vert.x costs", Goal.none(),
+        new VertxKafkaClientSides.Rtt(vertx, o), new StRtt(vertx, o), true));
   }
 
   static Properties producerProps(int lingerMs) {
@@ -219,8 +228,19 @@ public final class KafkaBench {
     }
   }
 
+  private static final byte[] CONTENT_TYPE = Message.APPLICATION_JSON.getBytes(StandardCharsets.UTF_8);
+
+  /** @return the record streamtools sends for a message: a new message-id header, content-type, timestamp */
+  static ProducerRecord<byte[], byte[]> recordWithHeaders(String topic, byte[] body) {
+    RecordHeaders headers = new RecordHeaders();
+    ThreadLocalRandom random = ThreadLocalRandom.current();
+    headers.add(MessageHeaders.MESSAGE_ID,
+      new UUID(random.nextLong(), random.nextLong()).toString().getBytes(StandardCharsets.UTF_8));
+    headers.add(MessageHeaders.CONTENT_TYPE, CONTENT_TYPE);
+    return new ProducerRecord<>(topic, null, System.currentTimeMillis(), null, body, headers);
+  }
+
   private static final class RawProduce implements Side {
-    private static final byte[] CONTENT_TYPE = Message.APPLICATION_JSON.getBytes(StandardCharsets.UTF_8);
     private final BenchOptions o;
     private final byte[] body;
     private final int lingerMs;
@@ -245,12 +265,7 @@ public final class KafkaBench {
       if (!sameRecord) {
         return new ProducerRecord<>(topic, body);
       }
-      RecordHeaders headers = new RecordHeaders();
-      ThreadLocalRandom random = ThreadLocalRandom.current();
-      headers.add(MessageHeaders.MESSAGE_ID,
-        new UUID(random.nextLong(), random.nextLong()).toString().getBytes(StandardCharsets.UTF_8));
-      headers.add(MessageHeaders.CONTENT_TYPE, CONTENT_TYPE);
-      return new ProducerRecord<>(topic, null, System.currentTimeMillis(), null, body, headers);
+      return recordWithHeaders(topic, body);
     }
 
     @Override

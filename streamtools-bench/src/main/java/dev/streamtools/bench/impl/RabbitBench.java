@@ -86,9 +86,15 @@ public final class RabbitBench {
         + ", acks with multiple=true (raw: every " + ACK_EVERY + " deliveries); time from first to last delivery",
         Goal.throughput(0.90),
         new RawConsume(o), new StConsume(vertx, o), false),
+      new Comparison("rabbitmq.consume.vertx-client", "the backlog above; the raw side is vertx-rabbitmq-client used "
+        + "directly: what running amqp-client behind an event loop costs", Goal.none(),
+        new VertxRabbitClientSides.Consume(vertx, o), new StConsume(vertx, o), false),
       new Comparison("rabbitmq.rtt", "100 B persistent, confirms: publish, then wait for the confirm and the "
         + "delivery (acked), one at a time; prefetch 64" + same, Goal.throughput(0.90), new RawRtt(o),
-        new StRtt(vertx, o), true));
+        new StRtt(vertx, o), true),
+      new Comparison("rabbitmq.rtt.vertx-client", "100 B persistent, confirms, one at a time, as above; the raw side "
+        + "is vertx-rabbitmq-client used directly: what running amqp-client behind an event loop costs", Goal.none(),
+        new VertxRabbitClientSides.Rtt(vertx, o), new StRtt(vertx, o), true));
   }
 
   static ConnectionFactory factory() {

@@ -25,6 +25,10 @@ import io.vertx.core.internal.VertxInternal;
 import io.vertx.core.json.JsonObject;
 
 import java.net.ConnectException;
+import java.net.MalformedURLException;
+import java.net.URI;
+import java.net.URISyntaxException;
+import java.net.URL;
 import java.nio.charset.StandardCharsets;
 import java.util.Locale;
 import java.util.Map;
@@ -47,6 +51,7 @@ final class HttpProducer implements Producer {
   private final Vertx vertx;
   private final String queue;
   private final String defaultEndpoint;
+  private final URL defaultUrl; // null if it does not parse: each send then fails with the parser's reason
   private final long sendTimeoutMillis;
   private final int maxConnections;
 
@@ -64,9 +69,19 @@ final class HttpProducer implements Producer {
     int port = settings.integer(HttpSettings.PORT, HttpSettings.DEFAULT_PORT);
     this.defaultEndpoint = "http://" + (host.indexOf(':') >= 0 ? "[" + host + "]" : host) + ":" + port
       + HttpWire.path(queue);
+    this.defaultUrl = parsed(defaultEndpoint);
     this.sendTimeoutMillis = settings.integer(HttpSettings.SEND_TIMEOUT_MS, HttpSettings.DEFAULT_SEND_TIMEOUT_MS);
     this.maxConnections = Math.max(1, settings.integer(HttpSettings.MAX_CONNECTIONS,
       HttpSettings.DEFAULT_MAX_CONNECTIONS));
+  }
+
+  // Parsed once: RequestOptions.setAbsoluteURI(String) builds a java.net.URL per request otherwise.
+  private static URL parsed(String url) {
+    try {
+      return new URI(url).toURL();
+    } catch (URISyntaxException | MalformedURLException | IllegalArgumentException e) {
+      return null;
+    }
   }
 
   // A bind-everything address is where a server listens, not where a client can send: use loopback.
@@ -179,7 +194,12 @@ final class HttpProducer implements Producer {
         uri += uri.indexOf('?') >= 0 ? "&" + params.substring(1) : params;
       }
     }
-    RequestOptions request = new RequestOptions().setMethod(method).setAbsoluteURI(uri);
+    RequestOptions request = new RequestOptions().setMethod(method);
+    if (defaultUrl != null && uri.equals(defaultEndpoint)) {
+      request.setAbsoluteURI(defaultUrl);
+    } else {
+      request.setAbsoluteURI(uri);
+    }
     long timeout = options.timeout() != null ? options.timeout().toMillis() : sendTimeoutMillis;
     if (timeout > 0) {
       request.setTimeout(timeout);

@@ -47,7 +47,7 @@ class BenchSmokeTest {
     Bench.Outcome outcome = new Bench(options, new PrintStream(progressAndStdout, true, StandardCharsets.UTF_8)).run();
 
     assertThat(outcome.comparisons()).extracting(c -> c.comparison().name())
-      .containsExactly("memory.throughput", "memory.rtt", "http.rtt");
+      .containsExactly("memory.throughput", "memory.rtt", "http.rtt", "http.rtt.bare");
     for (ComparisonResult c : outcome.comparisons()) {
       assertThat(c.rawFailure()).as(c.comparison().name() + " raw").isNull();
       assertThat(c.streamtoolsFailure()).as(c.comparison().name() + " streamtools").isNull();

@@ -5,6 +5,7 @@ import dev.streamtools.Message;
 import dev.streamtools.Producer;
 import dev.streamtools.RouteOptions;
 import dev.streamtools.Transports;
+import dev.streamtools.http.impl.HttpWireNames;
 import io.vertx.core.Context;
 import io.vertx.core.Future;
 import io.vertx.core.Vertx;
@@ -21,6 +22,8 @@ import java.io.IOException;
 import java.net.ServerSocket;
 import java.nio.charset.StandardCharsets;
 import java.util.List;
+import java.util.UUID;
+import java.util.concurrent.ThreadLocalRandom;
 
 /**
  * HTTP: a raw Vert.x {@link HttpServer} that reads the body, parses it as JSON and answers 204, against a
@@ -45,9 +48,14 @@ public final class HttpBench {
     return List.of(
       new Comparison("http.wrk", "wrk -t1 -c" + o.wrkConnections + ", POST " + SIZE
         + " B JSON, parsed, 204; server on one event loop", new Goal(0.85, Double.NaN, 1.2),
-        new RawServer(vertx, o, true), new StreamtoolsServer(vertx, o, true), true),
-      new Comparison("http.rtt", "POST " + SIZE + " B JSON, one request outstanding on one connection",
-        Goal.throughput(0.90), new RawServer(vertx, o, false), new StreamtoolsServer(vertx, o, false), true));
+        new RawServer(vertx, o, true, false), new StreamtoolsServer(vertx, o, true), true),
+      new Comparison("http.rtt", "POST " + SIZE + " B JSON, one request outstanding on one connection; the raw "
+        + "client sends the headers the streamtools producer sends (a new X-Message-Id, X-Message-Timestamp, "
+        + "Content-Type)", Goal.throughput(0.90), new RawServer(vertx, o, false, true),
+        new StreamtoolsServer(vertx, o, false), true),
+      new Comparison("http.rtt.bare", "POST " + SIZE + " B JSON, one request outstanding on one connection; the raw "
+        + "client sends Content-Type alone: what the message metadata costs", Goal.none(),
+        new RawServer(vertx, o, false, false), new StreamtoolsServer(vertx, o, false), true));
   }
 
   static int freePort() throws IOException {
@@ -97,15 +105,18 @@ public final class HttpBench {
 
   private static final class RawServer extends Base {
     private HttpServer server;
+    private final boolean sameHeaders;
     private HttpClient client;
 
-    RawServer(Vertx vertx, BenchOptions o, boolean wrk) {
+    RawServer(Vertx vertx, BenchOptions o, boolean wrk, boolean sameHeaders) {
       super(vertx, o, wrk);
+      this.sameHeaders = sameHeaders;
     }
 
     @Override
     public String label() {
-      return "Vert.x HttpServer: body -> JsonObject, 204" + (wrk ? "" : "; Vert.x HttpClient (pool of 1)");
+      return "Vert.x HttpServer: body -> JsonObject, 204" + (wrk ? "" : "; Vert.x HttpClient (pool of 1)"
+        + (sameHeaders ? ", each request with a new X-Message-Id and X-Message-Timestamp" : ""));
     }
 
     @Override
@@ -140,7 +151,14 @@ public final class HttpBench {
     @Override
     Future<?> send() {
       return client.request(HttpMethod.POST, port, "127.0.0.1", PATH)
-        .compose(req -> req.putHeader("Content-Type", "application/json").send(body))
+        .compose(req -> {
+          if (sameHeaders) {
+            ThreadLocalRandom random = ThreadLocalRandom.current();
+            req.putHeader(HttpWireNames.MESSAGE_ID, new UUID(random.nextLong(), random.nextLong()).toString())
+              .putHeader(HttpWireNames.MESSAGE_TIMESTAMP, Long.toString(System.currentTimeMillis()));
+          }
+          return req.putHeader("Content-Type", "application/json").send(body);
+        })
         .compose(this::expect204);
     }
 

@@ -86,9 +86,18 @@ final class GroupConsumer extends KafkaConsumer<byte[], byte[]> {
     super.subscribe(pattern, new Listener(listener));
   }
 
+  /** Pauses; a {@link TaggedPartitions} may also carry seeks back, made here if their partition is current. */
   @Override
   public void pause(Collection<TopicPartition> partitions) {
     super.pause(current(partitions));
+    if (partitions instanceof TaggedPartitions) {
+      TaggedPartitions tagged = (TaggedPartitions) partitions;
+      tagged.seeks.forEach((tp, offset) -> {
+        if (isCurrent(tp, tagged.generation(tp))) {
+          super.seek(tp, offset);
+        }
+      });
+    }
   }
 
   @Override
@@ -217,9 +226,16 @@ final class GroupConsumer extends KafkaConsumer<byte[], byte[]> {
   /** Partitions tagged with their generations; built on the event loop, read on the poll thread. */
   static final class TaggedPartitions extends AbstractSet<TopicPartition> implements Tagged {
     private final Map<TopicPartition, Long> generations = new LinkedHashMap<>();
+    private final Map<TopicPartition, Long> seeks = new LinkedHashMap<>();
 
     void add(TopicPartition tp, long generation) {
       generations.put(tp, generation);
+    }
+
+    /** Pause the partition and fetch it again from {@code offset} (its records from there were given back). */
+    void addSeek(TopicPartition tp, long generation, long offset) {
+      generations.put(tp, generation);
+      seeks.put(tp, offset);
     }
 
     @Override

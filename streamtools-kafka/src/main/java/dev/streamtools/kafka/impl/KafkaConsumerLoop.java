@@ -44,7 +44,9 @@ import java.util.concurrent.TimeoutException;
  *   stream: back-pressure pauses <em>partitions</em>, so polling — and group membership — stays alive however
  *   slow the handler is. Partitions are paused while enough fetched records wait ({@link #applyPauses()}):
  *   memory is bounded by about {@code 2 x maxInFlight} records plus two {@code max.poll.records} batches:
- *   while the handler keeps up, the next batch is fetched while one is handed over.</li>
+ *   while the handler keeps up, the next batch is fetched while one is handed over. A partition that keeps
+ *   more than its share for a second gives the rest back (a seek back), so one stalled key does not stall the
+ *   other partitions, and a stalled handler holds at most {@code maxInFlight} records.</li>
  *   <li>Records are consumed as bytes and turned into {@link Message}s here, so no record can fail in a
  *   deserializer and stall its partition; a body the route cannot decode is dead-lettered by the dispatcher.</li>
  *   <li>At most {@code KAFKA_MAX_IN_FLIGHT_PER_PARTITION} records of a partition are in the handler (1 by
@@ -70,6 +72,8 @@ public final class KafkaConsumerLoop implements ConsumerLoop {
   private static final long MAX_POLL_BACKOFF_MS = 30_000;
   private static final long MIN_REDELIVERY_MS = 1_000;
   private static final int POLLS_AHEAD = 2;
+  // A partition paused this long with more waiting records than its share gives the excess back (a seek)
+  private static final long GIVE_BACK_AFTER_NANOS = TimeUnit.SECONDS.toNanos(1);
 
   private final Vertx vertx;
   private final String topic;
@@ -97,6 +101,7 @@ public final class KafkaConsumerLoop implements ConsumerLoop {
   private boolean pumping;
   private boolean pumpAgain;
   private int pollsInFlight;
+  private long pollsIssued;
   private boolean stopPolling;
   private Promise<Void> pollStopped;
   private int pollFailures;
@@ -273,6 +278,7 @@ public final class KafkaConsumerLoop implements ConsumerLoop {
     }
     Duration timeout = applyPauses() ? PAUSED_POLL : config.pollTimeout();
     pollsInFlight++;
+    long seq = ++pollsIssued;
     stream.poll(timeout).onComplete(ar -> {
       pollsInFlight--;
       if (ar.succeeded()) {
@@ -288,10 +294,10 @@ public final class KafkaConsumerLoop implements ConsumerLoop {
           if (pollsInFlight == 0) {
             poll();
           }
-          onRecords(records);
+          onRecords(records, seq);
           pollAhead();
         } else {
-          onRecords(records);
+          onRecords(records, seq);
           if (pollsInFlight == 0) {
             poll();
           }
@@ -352,10 +358,13 @@ public final class KafkaConsumerLoop implements ConsumerLoop {
   /**
    * Decides which partitions the next poll may fetch, and tells the consumer; the requests reach it before
    * the next poll because its worker runs tasks in order. A partition is paused while it holds its share of
-   * {@code maxInFlight} fetched records, and all are paused while the partitions that can move hold
-   * {@code maxInFlight} between them: held records stay below about {@code 2 x maxInFlight} plus two
-   * {@code max.poll.records} batches (one fetched while the previous one is handed over). A partition whose slots all wait for a retry backoff does not count
-   * towards the shared budget, so a poison record does not stop the other partitions.
+   * {@code maxInFlight} fetched records (what, with its handler slots, fits its part of {@code maxInFlight}), and
+   * all are paused while the partitions that can move hold {@code maxInFlight} between them: held records stay
+   * below about {@code 2 x maxInFlight} plus two {@code max.poll.records} batches (one fetched while the previous
+   * one is handed over). A partition whose slots all wait for a retry backoff does not count towards the shared
+   * budget, so a poison record does not stop the other partitions; one that keeps more than its share for a
+   * second gives the excess back ({@link #giveBack}), so a stalled one does not stop them either, and a stalled
+   * handler holds at most {@code maxInFlight} records.
    *
    * @return whether some assigned partition is paused: it may be resumed soon, so the next poll is short
    */
@@ -365,8 +374,9 @@ public final class KafkaConsumerLoop implements ConsumerLoop {
       return false;
     }
     int maxInFlight = options.maxInFlight();
-    int share = Math.max(1, (maxInFlight + n - 1) / n);
     int perPartition = config.maxInFlightPerPartition();
+    // waiting records a partition may hold: with its handler slots, its part of maxInFlight (rounded down)
+    int share = Math.max(1, maxInFlight / n - perPartition);
     int movable = 0;
     for (PartitionState ps : partitions.values()) {
       if (ps.backingOff < perPartition) {
@@ -377,6 +387,7 @@ public final class KafkaConsumerLoop implements ConsumerLoop {
     GroupConsumer.TaggedPartitions pause = new GroupConsumer.TaggedPartitions();
     GroupConsumer.TaggedPartitions resume = new GroupConsumer.TaggedPartitions();
     boolean anyPaused = false;
+    long now = System.nanoTime();
     for (PartitionState ps : partitions.values()) {
       boolean wanted = closing || full || ps.queue.size() >= share;
       if (wanted != ps.paused) {
@@ -384,6 +395,14 @@ public final class KafkaConsumerLoop implements ConsumerLoop {
         ps.paused = wanted;
       }
       anyPaused |= wanted;
+      if (!wanted || closing || ps.queue.size() <= share) {
+        ps.excessSince = -1;
+      } else if (ps.excessSince < 0) {
+        ps.excessSince = now;
+      } else if (now - ps.excessSince >= GIVE_BACK_AFTER_NANOS) {
+        // it keeps its share, so it stays paused until the handler takes one
+        giveBack(ps, share, pause);
+      }
     }
     if (!pause.isEmpty()) {
       stream.pause(pause).onFailure(e -> LOG.debug("[kafka queue '{}'] pause {}: {}", topic, pause, e.toString()));
@@ -394,17 +413,41 @@ public final class KafkaConsumerLoop implements ConsumerLoop {
     return anyPaused;
   }
 
-  private void onRecords(ConsumerRecords<byte[], byte[]> records) {
+  /**
+   * A paused partition that has held more waiting records than its share for a while (its handler stalls, or
+   * crawls) gives back all but {@code keep}: they leave memory and the commit tracking, the consumer seeks back
+   * to the first of them, and records of that partition from polls issued before the seek are dropped. Without
+   * it, one partition's poll of {@code max.poll.records} (more than {@code maxInFlight}) kept every partition
+   * paused for as long as its handler stalled: one stuck key stopped the topic. A partition gives back at most
+   * once a second, so a slow handler costs at most that many fetches again per partition.
+   */
+  private void giveBack(PartitionState ps, int keep, GroupConsumer.TaggedPartitions pause) {
+    int before = ps.queue.size();
+    long from = ps.trimWaiting(keep);
+    ps.excessSince = -1;
+    if (from < 0) {
+      return;
+    }
+    int given = before - ps.queue.size();
+    received -= given;
+    ps.dropPollsUpTo = pollsIssued;
+    pause.addSeek(ps.tp, ps.generation, from);
+    LOG.debug("[kafka queue '{}'] {} waited {} ms with {} records; gave back {} from offset {} to be fetched again",
+      topic, ps.tp, TimeUnit.NANOSECONDS.toMillis(GIVE_BACK_AFTER_NANOS), before, given, from);
+  }
+
+  private void onRecords(ConsumerRecords<byte[], byte[]> records, long seq) {
     if (records == null || records.isEmpty()) {
       return;
     }
     for (TopicPartition tp : records.partitions()) {
       List<ConsumerRecord<byte[], byte[]>> list = records.records(tp);
       PartitionState ps = partitions.get(tp);
-      if (ps == null || closing) {
-        // not committed: the partition's next owner (or this group after a restart) fetches them again
+      if (ps == null || closing || seq <= ps.dropPollsUpTo) {
+        // not committed: fetched again by the partition's next owner, this group after a restart, or this loop
+        // after its seek back
         LOG.debug("[kafka queue '{}'] not taking {} record(s) of {}: {}", topic, list.size(), tp,
-          closing ? "closing" : "no longer assigned");
+          closing ? "closing" : ps == null ? "no longer assigned" : "fetched before a seek back");
         continue;
       }
       for (ConsumerRecord<byte[], byte[]> r : list) {

@@ -57,6 +57,10 @@ final class PartitionState {
   private boolean anyDone;
   /** Set while a revoke waits for this partition's in-flight records. */
   Runnable drainWaiter;
+  /** Since when (nanoTime) this paused partition has held more waiting records than its share, or -1. */
+  long excessSince = -1;
+  /** Records of this partition from polls issued up to this one were fetched before a seek back: dropped. */
+  long dropPollsUpTo = -1;
 
   PartitionState(TopicPartition tp, long generation) {
     this.tp = tp;
@@ -85,6 +89,22 @@ final class PartitionState {
     }
     long candidate = outstanding.isEmpty() ? nextAfterDone : outstanding.peekFirst().offset();
     return candidate > committed ? candidate : -1;
+  }
+
+  /**
+   * Gives back the newest waiting records beyond the first {@code keep}: never dispatched, they leave the commit
+   * tracking too, so no commit can pass them, and are fetched again from the returned offset.
+   *
+   * @return the offset of the first record given back, or -1 if none was
+   */
+  long trimWaiting(int keep) {
+    long first = -1;
+    // the waiting records are the newest outstanding ones (records are dispatched in offset order)
+    while (queue.size() > keep && queue.peekLast() == outstanding.peekLast()) {
+      first = queue.pollLast().offset();
+      outstanding.pollLast();
+    }
+    return first;
   }
 
   /** Drops what was fetched but not dispatched; those records stay uncommitted and are fetched again. */

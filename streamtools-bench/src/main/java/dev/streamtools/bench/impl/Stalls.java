@@ -9,6 +9,7 @@ import dev.streamtools.MessageHandler;
 import dev.streamtools.Producer;
 import dev.streamtools.RouteOptions;
 import dev.streamtools.Transports;
+import dev.streamtools.kafka.impl.KafkaConsumerLoop;
 import io.vertx.core.Context;
 import io.vertx.core.Future;
 import io.vertx.core.Promise;
@@ -334,15 +335,19 @@ public final class Stalls {
       double after = heapMbAfterGc();
       String membersAfter = members(admin, group);
       int maxInHandler = handler.max.get();
+      // what the loop holds: records fetched and waiting plus those in the handler
+      long buffered = Vx.on(context, () -> Future.succeededFuture((long) ((KafkaConsumerLoop) loop).heldRecords()));
       handler.release(context);
       await(() -> handler.distinctKeys() >= backlog, 300, "the backlog to be consumed after the release");
       sleepSeconds(1);
       long dups = handler.duplicates.get();
       boolean sameMember = membersBefore.equals(membersAfter);
-      boolean ok = sameMember && dups == 0 && maxInHandler <= MAX_IN_FLIGHT && after - before < FLAT_MB;
+      boolean ok = sameMember && dups == 0 && maxInHandler <= MAX_IN_FLIGHT && buffered <= MAX_IN_FLIGHT
+        && after - before < FLAT_MB;
       return new StallResult("stall.kafka", "backlog " + backlog + " x 100 B in " + KafkaBench.PARTITIONS
         + " partitions, maxInFlight " + MAX_IN_FLIGHT + ", max.poll.interval.ms " + maxPollIntervalMs
-        + ", handler timeout " + patience().toSeconds() + " s, stall " + (long) o.stallSeconds + " s", before, after, maxInHandler, MAX_IN_FLIGHT, -1,
+        + ", handler timeout " + patience().toSeconds() + " s, stall " + (long) o.stallSeconds + " s", before, after,
+        maxInHandler, MAX_IN_FLIGHT, buffered,
         (sameMember ? "no rebalance: same group member and state before and after (" + membersAfter + ")"
           : "REBALANCED: members before " + membersBefore + ", after " + membersAfter)
           + "; " + dups + " records delivered twice", ok);

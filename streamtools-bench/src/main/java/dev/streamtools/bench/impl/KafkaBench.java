@@ -215,11 +215,22 @@ public final class KafkaBench {
     }
 
     synchronized String name() throws Exception {
-      if (topic == null) {
+      for (int attempt = 1; topic == null; attempt++) {
         String t = topic("consume");
         createTopic(t, PARTITIONS);
         long t0 = System.nanoTime();
-        fill(t, count);
+        try {
+          fill(t, count);
+        } catch (Exception e) {
+          // Seen once on the local broker: a produce to a topic created a moment before got NOT_LEADER_OR_FOLLOWER,
+          // then OUT_OF_ORDER_SEQUENCE_NUMBER on every retry until the delivery timeout. A new topic is filled
+          // instead; the broken one is deleted with the run's others.
+          if (attempt == 2) {
+            throw e;
+          }
+          System.err.printf("   (filling %s failed: %s; filling a new topic)%n", t, e);
+          continue;
+        }
         System.err.printf("   (backlog of %d records written to %s in %.1f s)%n", count, t,
           (System.nanoTime() - t0) / 1e9);
         topic = t;

@@ -13,7 +13,8 @@ import io.vertx.core.json.JsonObject;
 import java.util.Set;
 
 /**
- * The {@code kafka} transport (alias {@code KafkaHandler}), on vertx-kafka-client: a queue is a Kafka topic.
+ * The {@code kafka} transport (alias {@code KafkaHandler}), on the Kafka Java client that vertx-kafka-client
+ * brings (its admin client creates topics): a queue is a Kafka topic.
  *
  * <p>Guarantees: a send completes when the broker acknowledged the record ({@code acks=all}, idempotent
  * producer), with its partition and offset, and fails with a {@link dev.streamtools.SendException} otherwise. A

@@ -1,6 +1,11 @@
 package dev.streamtools.kafka.impl;
 
+import dev.streamtools.spi.ContextInbox;
+import io.vertx.core.Context;
+import io.vertx.core.Future;
+import io.vertx.core.Promise;
 import org.apache.kafka.clients.consumer.ConsumerRebalanceListener;
+import org.apache.kafka.clients.consumer.ConsumerRecords;
 import org.apache.kafka.clients.consumer.KafkaConsumer;
 import org.apache.kafka.clients.consumer.OffsetAndMetadata;
 import org.apache.kafka.common.TopicPartition;
@@ -10,38 +15,48 @@ import org.slf4j.LoggerFactory;
 
 import java.time.Duration;
 import java.util.AbstractSet;
+import java.util.ArrayDeque;
+import java.util.ArrayList;
 import java.util.Collection;
 import java.util.HashMap;
 import java.util.Iterator;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
-import java.util.function.Consumer;
-import java.util.regex.Pattern;
+import java.util.concurrent.LinkedBlockingQueue;
 
 /**
- * A byte-array {@link KafkaConsumer} that vertx-kafka-client drives on its worker thread, with two additions
- * the library has no hook for.
+ * A byte-array {@link KafkaConsumer} on a thread of its own, which polls as often as the loop asks and, between
+ * polls, runs what the loop asked for (pauses, resumes, seeks, commits, close) in the order asked.
  *
- * <p>Rebalances are handled synchronously. vertx-kafka-client's own listener only posts the event to the
- * event loop and returns, so the partition is already gone when a commit in a revoke handler runs. This class
- * wraps that listener: on revoke it asks the loop (blocking the poll thread, bounded) to stop the revoked
- * partitions, let their in-flight records finish, and name what may be committed, then commits it before
- * giving the partitions up, as Kafka's rebalance protocol intends.
+ * <p>Why its own thread and not vertx-kafka-client's {@code KafkaReadStream}: the stream runs each poll and each
+ * request as a separate task on a worker and each result as a separate context task. Draining a backlog that
+ * way ran at 0.39-0.55x a raw poll loop; this thread, handing results to the context through a
+ * {@link ContextInbox}, at about 0.8x in the same runs (BENCHMARKS.md). It also makes two things exact that the
+ * stream has no hook for:
+ * <ul>
+ *   <li>Rebalances are handled synchronously: on revoke it asks the loop (blocking this thread, bounded) to stop
+ *   the revoked partitions, let their in-flight records finish, and name what may be committed, then commits it
+ *   before giving the partitions up, as Kafka's rebalance protocol intends.</li>
+ *   <li>Every assignment of a partition gets a new generation number. Pause, resume, seek and commit requests
+ *   carry the generation they were computed for ({@link Tagged}); those for a partition that has since been
+ *   revoked (and perhaps assigned again) are dropped here, where the assignment is known exactly. A stale commit
+ *   can therefore never move a new owner's offset back, nor a stale pause stall a fresh assignment.</li>
+ * </ul>
  *
- * <p>Every assignment of a partition gets a new generation number. Pause, resume and commit requests built by
- * the loop carry the generation they were computed for ({@link Tagged}); those for a partition that has since
- * been revoked (and perhaps assigned again) are dropped here, on the poll thread, where the assignment is
- * known exactly. A stale commit can therefore never move a new owner's offset back, nor a stale pause stall a
- * fresh assignment.
- *
- * <p>Everything here runs on the consumer's single worker thread, except construction.
+ * <p>Thread safety: the methods may be called from any thread, and their requests run on the poll thread in the
+ * order of the calls. Poll results, completions of the returned Futures and the {@link Rebalance} events that
+ * are not blocking reach the loop's context through one inbox, in the order they happened: the completion of
+ * {@link #close} comes after every poll result.
  */
-final class GroupConsumer extends KafkaConsumer<byte[], byte[]> {
+final class GroupConsumer {
 
   private static final Logger LOG = LoggerFactory.getLogger(GroupConsumer.class);
 
-  /** The loop's side of a rebalance; called on the poll thread. */
+  /**
+   * The loop's side of a rebalance. {@link #revoked} is called on the poll thread, and blocks it; the others on
+   * the loop's context, in order with the poll results: an assignment is known before its first records.
+   */
   interface Rebalance {
     /**
      * Stops the partitions, waits (bounded) for their in-flight records.
@@ -57,92 +72,275 @@ final class GroupConsumer extends KafkaConsumer<byte[], byte[]> {
     void assigned(Map<TopicPartition, Long> partitions);
   }
 
+  /** What polls bring the loop; called on its context. */
+  interface Polled {
+    /**
+     * The result of one poll.
+     *
+     * @param records what it fetched, perhaps nothing
+     * @param seeked the seeks made before this poll: from here on, the records of those partitions come from
+     *               the offsets sought
+     */
+    void records(ConsumerRecords<byte[], byte[]> records, List<Seeked> seeked);
+
+    /** One poll failed. */
+    void failed(RuntimeException error);
+  }
+
+  /** A seek back made for an assignment (generation) of a partition. */
+  record Seeked(TopicPartition tp, long generation) {
+  }
+
   /** Partitions or offsets with the generation of the assignment they were computed for. */
   interface Tagged {
     /** @return the generation, or {@code -1} if unknown */
     long generation(TopicPartition tp);
   }
 
-  private final String topic;
-  private final Rebalance rebalance;
-  private final Duration commitTimeout;
-  private final Map<TopicPartition, Long> generations = new HashMap<>();
-  private long nextGeneration = 1;
+  /** A request run on the poll thread; abandoned (its Future completed) if the thread has ended. */
+  private interface Request {
+    void run();
 
-  GroupConsumer(Map<String, Object> config, String topic, Rebalance rebalance, Duration commitTimeout) {
-    super(config, new ByteArrayDeserializer(), new ByteArrayDeserializer());
-    this.topic = topic;
-    this.rebalance = rebalance;
-    this.commitTimeout = commitTimeout;
-  }
+    default void abandon() {
+    }
 
-  @Override
-  public void subscribe(Collection<String> topics, ConsumerRebalanceListener listener) {
-    super.subscribe(topics, new Listener(listener));
-  }
-
-  @Override
-  public void subscribe(Pattern pattern, ConsumerRebalanceListener listener) {
-    super.subscribe(pattern, new Listener(listener));
-  }
-
-  /** Pauses; a {@link TaggedPartitions} may also carry seeks back, made here if their partition is current. */
-  @Override
-  public void pause(Collection<TopicPartition> partitions) {
-    super.pause(current(partitions));
-    if (partitions instanceof TaggedPartitions) {
-      TaggedPartitions tagged = (TaggedPartitions) partitions;
-      tagged.seeks.forEach((tp, offset) -> {
-        if (isCurrent(tp, tagged.generation(tp))) {
-          super.seek(tp, offset);
-        }
-      });
+    /** The request threw (the consumer refused it); the thread goes on with the next one. */
+    default void failed(RuntimeException e) {
     }
   }
 
-  @Override
-  public void resume(Collection<TopicPartition> partitions) {
-    super.resume(current(partitions));
+  private final Map<String, Object> config;
+  private final String topic;
+  private final Rebalance rebalance;
+  private final Polled polled;
+  private final Duration commitTimeout;
+  private final ContextInbox inbox;
+  private final LinkedBlockingQueue<Request> requests = new LinkedBlockingQueue<>();
+  private final Thread thread;
+  private final Promise<Void> started = Promise.promise();
+  private volatile boolean ended;
+
+  // Touched only on the poll thread.
+  private KafkaConsumer<byte[], byte[]> consumer;
+  private final Map<TopicPartition, Long> generations = new HashMap<>();
+  private long nextGeneration = 1;
+  private final ArrayDeque<Duration> pollsAsked = new ArrayDeque<>();
+  private List<Seeked> seeked = new ArrayList<>();
+  private boolean closed;
+
+  GroupConsumer(Map<String, Object> config, String topic, Context context, Rebalance rebalance, Polled polled,
+                Duration commitTimeout) {
+    this.config = config;
+    this.topic = topic;
+    this.rebalance = rebalance;
+    this.polled = polled;
+    this.commitTimeout = commitTimeout;
+    this.inbox = new ContextInbox(context);
+    this.thread = new Thread(this::run, "streamtools-kafka-consumer-" + topic);
+    // like the Kafka clients' own threads: a process that never closes its loops can still exit
+    this.thread.setDaemon(true);
   }
 
   /**
-   * vertx-kafka-client commits with {@code commitSync} on the poll thread; offsets that ask for it
-   * ({@link TaggedOffsets#async}) are committed with {@code commitAsync} instead, their outcome reported to their
-   * handler (on the poll thread, from a later poll). A periodic commit so no longer stops polling for the
-   * coordinator's round trip (about 7 ms every 100 ms on the benchmark's broker). Kafka keeps commits in the
-   * order they are made, so a later synchronous commit (on revoke or close) is never overtaken by an older one.
+   * Creates the consumer and subscribes it to the topic, on the poll thread.
+   *
+   * @return completes on the context when subscribed, fails if the consumer cannot be created
    */
-  @Override
-  public void commitSync(Map<TopicPartition, OffsetAndMetadata> offsets) {
-    Map<TopicPartition, OffsetAndMetadata> valid = offsets;
-    if (offsets instanceof Tagged) {
-      valid = new LinkedHashMap<>();
-      for (Map.Entry<TopicPartition, OffsetAndMetadata> e : offsets.entrySet()) {
-        if (isCurrent(e.getKey(), ((Tagged) offsets).generation(e.getKey()))) {
-          valid.put(e.getKey(), e.getValue());
+  Future<Void> start() {
+    thread.start();
+    return started.future();
+  }
+
+  /** Polls once more, with this timeout, after the requests made before. */
+  void poll(Duration timeout) {
+    ask(() -> pollsAsked.add(timeout));
+  }
+
+  /** Pauses; a {@link TaggedPartitions} may also carry seeks back, made if their partition is current. */
+  void pause(TaggedPartitions partitions) {
+    ask(() -> {
+      consumer.pause(current(partitions));
+      partitions.seeks.forEach((tp, offset) -> {
+        long generation = partitions.generation(tp);
+        if (isCurrent(tp, generation)) {
+          consumer.seek(tp, offset);
+          seeked.add(new Seeked(tp, generation));
+        }
+      });
+    });
+  }
+
+  void resume(TaggedPartitions partitions) {
+    ask(() -> consumer.resume(current(partitions)));
+  }
+
+  /**
+   * Commits the offsets of the partitions still at their generation.
+   *
+   * @param wait whether to wait for the broker before the next poll ({@code commitSync}, for a final commit);
+   *             otherwise the commit is started ({@code commitAsync}) and polling goes on: a periodic commit so
+   *             does not stop polling for the coordinator's round trip (about 7 ms every 100 ms on the
+   *             benchmark's broker). Kafka keeps commits in the order they are made, so a later synchronous
+   *             commit (on revoke or close) is never overtaken by an older one.
+   * @return completes when committed (an async commit's outcome comes with a later poll)
+   */
+  Future<Void> commit(TaggedOffsets offsets, boolean wait) {
+    Promise<Void> result = Promise.promise();
+    ask(new Request() {
+      @Override
+      public void run() {
+        Map<TopicPartition, OffsetAndMetadata> valid = new LinkedHashMap<>();
+        offsets.forEach((tp, offset) -> {
+          if (isCurrent(tp, offsets.generation(tp))) {
+            valid.put(tp, offset);
+          }
+        });
+        if (valid.isEmpty()) {
+          inbox.submit(result::complete);
+        } else if (wait) {
+          try {
+            consumer.commitSync(valid, commitTimeout);
+            inbox.submit(result::complete);
+          } catch (RuntimeException e) {
+            inbox.submit(() -> result.fail(e));
+          }
+        } else {
+          consumer.commitAsync(valid, (committed, error) -> inbox.submit(() -> {
+            if (error == null) {
+              result.complete();
+            } else {
+              result.fail(error);
+            }
+          }));
         }
       }
-    }
-    Consumer<Exception> outcome = offsets instanceof TaggedOffsets
-      ? ((TaggedOffsets) offsets).outcome : null;
-    if (outcome == null) {
-      if (!valid.isEmpty()) {
-        super.commitSync(valid, commitTimeout);
+
+      @Override
+      public void abandon() {
+        inbox.submit(() -> result.fail(new IllegalStateException("the consumer of topic '" + topic
+          + "' is closed")));
       }
-    } else if (valid.isEmpty()) {
-      outcome.accept(null);
-    } else {
-      super.commitAsync(valid, (committed, error) -> outcome.accept(error));
+
+      @Override
+      public void failed(RuntimeException e) {
+        inbox.submit(() -> result.fail(e));
+      }
+    });
+    return result.future();
+  }
+
+  /**
+   * Closes the consumer after the requests made before; its rebalance listener gives the partitions up
+   * (committing what the loop names) on the way. Safe to call again.
+   *
+   * @return completes on the context once closed, after every poll result
+   */
+  Future<Void> close(Duration timeout) {
+    Promise<Void> result = Promise.promise();
+    ask(new Request() {
+      @Override
+      public void run() {
+        closeConsumer(timeout);
+        inbox.submit(result::complete);
+      }
+
+      @Override
+      public void abandon() {
+        inbox.submit(result::complete);
+      }
+    });
+    return result.future();
+  }
+
+  private void ask(Request request) {
+    requests.add(request);
+    if (ended) {
+      abandonRequests();
     }
   }
 
-  private Collection<TopicPartition> current(Collection<TopicPartition> partitions) {
-    if (!(partitions instanceof Tagged)) {
-      return partitions;
+  private void abandonRequests() {
+    Request r;
+    while ((r = requests.poll()) != null) {
+      r.abandon();
     }
-    List<TopicPartition> valid = new java.util.ArrayList<>(partitions.size());
+  }
+
+  private void run() {
+    try {
+      consumer = new KafkaConsumer<>(config, new ByteArrayDeserializer(), new ByteArrayDeserializer());
+      consumer.subscribe(List.of(topic), new Listener());
+    } catch (RuntimeException e) {
+      if (consumer != null) {
+        closeConsumer(Duration.ZERO);
+      }
+      end();
+      inbox.submit(() -> started.fail(e));
+      return;
+    }
+    inbox.submit(started::complete);
+    try {
+      while (!closed) {
+        // every request asked before the next poll runs before it
+        Request request = pollsAsked.isEmpty() ? requests.take() : requests.poll();
+        if (request != null) {
+          try {
+            request.run();
+          } catch (RuntimeException e) {
+            LOG.warn("[kafka queue '{}'] consumer request failed: {}", topic, e.toString());
+            request.failed(e);
+          }
+        } else {
+          pollOnce(pollsAsked.poll());
+        }
+      }
+    } catch (InterruptedException e) {
+      LOG.warn("[kafka queue '{}'] consumer thread interrupted; closing the consumer", topic);
+      closeConsumer(Duration.ZERO);
+    } catch (RuntimeException | Error e) {
+      LOG.error("[kafka queue '{}'] consumer thread failed; closing the consumer", topic, e);
+      closeConsumer(Duration.ZERO);
+    } finally {
+      end();
+    }
+  }
+
+  private void end() {
+    ended = true;
+    abandonRequests();
+  }
+
+  private void pollOnce(Duration timeout) {
+    ConsumerRecords<byte[], byte[]> records;
+    try {
+      records = consumer.poll(timeout);
+    } catch (RuntimeException e) {
+      inbox.submit(() -> polled.failed(e));
+      return;
+    }
+    List<Seeked> before = seeked;
+    if (!before.isEmpty()) {
+      seeked = new ArrayList<>();
+    }
+    inbox.submit(() -> polled.records(records, before));
+  }
+
+  private void closeConsumer(Duration timeout) {
+    if (closed) {
+      return;
+    }
+    closed = true;
+    try {
+      consumer.close(timeout);
+    } catch (RuntimeException e) {
+      LOG.warn("[kafka queue '{}'] consumer close: {}", topic, e.toString());
+    }
+  }
+
+  private Collection<TopicPartition> current(TaggedPartitions partitions) {
+    List<TopicPartition> valid = new ArrayList<>(partitions.size());
     for (TopicPartition tp : partitions) {
-      if (isCurrent(tp, ((Tagged) partitions).generation(tp))) {
+      if (isCurrent(tp, partitions.generation(tp))) {
         valid.add(tp);
       }
     }
@@ -166,44 +364,35 @@ final class GroupConsumer extends KafkaConsumer<byte[], byte[]> {
   }
 
   private final class Listener implements ConsumerRebalanceListener {
-    private final ConsumerRebalanceListener delegate;
-
-    Listener(ConsumerRebalanceListener delegate) {
-      this.delegate = delegate;
-    }
 
     @Override
     public void onPartitionsRevoked(Collection<TopicPartition> partitions) {
-      if (!partitions.isEmpty()) {
-        Map<TopicPartition, Long> tagged = tag(partitions);
-        try {
-          Map<TopicPartition, OffsetAndMetadata> offsets = rebalance.revoked(tagged);
-          if (!offsets.isEmpty()) {
-            GroupConsumer.super.commitSync(offsets, commitTimeout);
-            LOG.debug("[kafka queue '{}'] committed {} before giving the partitions up", topic, offsets);
-          }
-        } catch (RuntimeException e) {
-          // the records after the last commit are delivered again to the next owner: duplicates, not loss
-          LOG.warn("[kafka queue '{}'] could not commit finished records of revoked partitions {}; their next owner "
-            + "will receive them again: {}", topic, tagged.keySet(), e.toString());
-        }
-        partitions.forEach(generations::remove);
+      if (partitions.isEmpty()) {
+        return;
       }
-      delegate.onPartitionsRevoked(partitions);
+      Map<TopicPartition, Long> tagged = tag(partitions);
+      try {
+        Map<TopicPartition, OffsetAndMetadata> offsets = rebalance.revoked(tagged);
+        if (!offsets.isEmpty()) {
+          consumer.commitSync(offsets, commitTimeout);
+          LOG.debug("[kafka queue '{}'] committed {} before giving the partitions up", topic, offsets);
+        }
+      } catch (RuntimeException e) {
+        // the records after the last commit are delivered again to the next owner: duplicates, not loss
+        LOG.warn("[kafka queue '{}'] could not commit finished records of revoked partitions {}; their next owner "
+          + "will receive them again: {}", topic, tagged.keySet(), e.toString());
+      }
+      partitions.forEach(generations::remove);
     }
 
     @Override
     public void onPartitionsLost(Collection<TopicPartition> partitions) {
-      if (!partitions.isEmpty()) {
-        Map<TopicPartition, Long> tagged = tag(partitions);
-        try {
-          rebalance.lost(tagged);
-        } catch (RuntimeException e) {
-          LOG.warn("[kafka queue '{}'] handling lost partitions {}: {}", topic, tagged.keySet(), e.toString());
-        }
-        partitions.forEach(generations::remove);
+      if (partitions.isEmpty()) {
+        return;
       }
-      delegate.onPartitionsLost(partitions);
+      Map<TopicPartition, Long> tagged = tag(partitions);
+      inbox.submit(() -> rebalance.lost(tagged));
+      partitions.forEach(generations::remove);
     }
 
     @Override
@@ -214,12 +403,7 @@ final class GroupConsumer extends KafkaConsumer<byte[], byte[]> {
         generations.put(tp, g);
         tagged.put(tp, g);
       }
-      try {
-        rebalance.assigned(tagged);
-      } catch (RuntimeException e) {
-        LOG.warn("[kafka queue '{}'] handling assigned partitions {}: {}", topic, tagged.keySet(), e.toString());
-      }
-      delegate.onPartitionsAssigned(partitions);
+      inbox.submit(() -> rebalance.assigned(tagged));
     }
   }
 
@@ -258,18 +442,6 @@ final class GroupConsumer extends KafkaConsumer<byte[], byte[]> {
   static final class TaggedOffsets extends HashMap<TopicPartition, OffsetAndMetadata> implements Tagged {
     private static final long serialVersionUID = 1L;
     private final transient Map<TopicPartition, Long> generations = new HashMap<>();
-    private transient Consumer<Exception> outcome;
-
-    /**
-     * Commit these offsets asynchronously; the commit task then only starts the commit.
-     *
-     * @param outcome told the commit's outcome (null: committed), on the poll thread
-     * @return these offsets
-     */
-    TaggedOffsets async(Consumer<Exception> outcome) {
-      this.outcome = outcome;
-      return this;
-    }
 
     void put(TopicPartition tp, long offset, long generation) {
       put(tp, new OffsetAndMetadata(offset));

@@ -14,7 +14,6 @@ import io.vertx.core.Future;
 import io.vertx.core.Promise;
 import io.vertx.core.Vertx;
 import io.vertx.core.internal.VertxInternal;
-import io.vertx.kafka.client.consumer.KafkaReadStream;
 import org.apache.kafka.clients.consumer.ConsumerRecord;
 import org.apache.kafka.clients.consumer.ConsumerRecords;
 import org.apache.kafka.clients.consumer.OffsetAndMetadata;
@@ -36,17 +35,18 @@ import java.util.concurrent.TimeUnit;
 import java.util.concurrent.TimeoutException;
 
 /**
- * Consumes one topic in a consumer group on vertx-kafka-client.
+ * Consumes one topic in a consumer group, on a Kafka consumer with its own poll thread ({@link GroupConsumer}).
  *
  * <p>How it keeps Kafka's promises (design.md sections 4 and 8):
  * <ul>
- *   <li>The loop polls the {@link KafkaReadStream} itself ({@code poll(Duration)}), and never pauses the
- *   stream: back-pressure pauses <em>partitions</em>, so polling — and group membership — stays alive however
- *   slow the handler is. Partitions are paused while enough fetched records wait ({@link #applyPauses()}):
- *   memory is bounded by about {@code 2 x maxInFlight} records plus two {@code max.poll.records} batches:
- *   while the handler keeps up, the next batch is fetched while one is handed over. A partition that keeps
- *   more than its share for a second gives the rest back (a seek back), so one stalled key does not stall the
- *   other partitions, and a stalled handler holds at most {@code maxInFlight} records.</li>
+ *   <li>The loop asks for each poll itself ({@link #maybePoll()}): the next one while fewer than
+ *   {@code maxInFlight} fetched records wait, so memory is bounded by about {@code 2 x maxInFlight} records plus
+ *   two {@code max.poll.records} batches (while the handler keeps up, the next batch is fetched while one is
+ *   handed over). It never stops asking: when the handler makes no room in time, the loop polls anyway with
+ *   <em>partitions</em> paused ({@link #applyPauses}), so polling — and group membership — stays alive however
+ *   slow the handler is. A partition that keeps more than its share for a second gives the rest back (a seek
+ *   back), so one stalled key does not stall the other partitions, and a stalled handler holds at most
+ *   {@code maxInFlight} records.</li>
  *   <li>Records are consumed as bytes and turned into {@link Message}s here, so no record can fail in a
  *   deserializer and stall its partition; a body the route cannot decode is dead-lettered by the dispatcher.</li>
  *   <li>At most {@code KAFKA_MAX_IN_FLIGHT_PER_PARTITION} records of a partition are in the handler (1 by
@@ -88,12 +88,12 @@ public final class KafkaConsumerLoop implements ConsumerLoop {
   private final Set<Long> retryTimers = new HashSet<>();
   private RouteOptions options;
   private Dispatcher dispatcher;
-  private KafkaReadStream<byte[], byte[]> stream;
+  private GroupConsumer consumer;
   private Future<Void> initialized;
   private boolean started;
   private boolean closing;
   private boolean drainOver;
-  private boolean streamClosed;
+  private boolean consumerClosed;
   private volatile boolean ready;
   private Future<Void> shutdown;
   private Promise<Void> firstAssignment;
@@ -101,7 +101,9 @@ public final class KafkaConsumerLoop implements ConsumerLoop {
   private boolean pumping;
   private boolean pumpAgain;
   private int pollsInFlight;
-  private long pollsIssued;
+  private boolean polling;
+  private long holdTimer = -1;
+  private long pollBackoffTimer = -1;
   private boolean stopPolling;
   private Promise<Void> pollStopped;
   private int pollFailures;
@@ -167,7 +169,7 @@ public final class KafkaConsumerLoop implements ConsumerLoop {
       this.dispatcher = Dispatcher.create(context, Transports.KAFKA, topic, handler, options)
         .capacityHandler(v -> pump());
       initOnContext()
-        .compose(v -> createStream(options))
+        .compose(v -> createConsumer(options))
         .compose(v -> subscribe())
         .onSuccess(v -> {
           ready = true;
@@ -181,7 +183,7 @@ public final class KafkaConsumerLoop implements ConsumerLoop {
     return p.future();
   }
 
-  private Future<Void> createStream(RouteOptions options) {
+  private Future<Void> createConsumer(RouteOptions options) {
     long revokeWaitMillis = options.drainTimeout().toMillis() + 5_000;
     GroupConsumer.Rebalance bridge = new GroupConsumer.Rebalance() {
       @Override
@@ -202,34 +204,31 @@ public final class KafkaConsumerLoop implements ConsumerLoop {
 
       @Override
       public void lost(Map<TopicPartition, Long> lost) {
-        context.runOnContext(v -> onLost(lost));
+        onLost(lost);
       }
 
       @Override
       public void assigned(Map<TopicPartition, Long> assigned) {
-        context.runOnContext(v -> onAssigned(assigned));
+        onAssigned(assigned);
+      }
+    };
+    GroupConsumer.Polled polled = new GroupConsumer.Polled() {
+      @Override
+      public void records(ConsumerRecords<byte[], byte[]> records, List<GroupConsumer.Seeked> seeked) {
+        onPolled(records, seeked);
+      }
+
+      @Override
+      public void failed(RuntimeException error) {
+        onPollFailed(error);
       }
     };
     Map<String, Object> props = config.consumerProperties();
-    return context.executeBlocking(() -> {
-      LOG.info("[kafka queue '{}'] consumer connecting to {} with {}", topic, config.bootstrapServers(),
-        KafkaClientConfig.describe(props));
-      return new GroupConsumer(props, topic, bridge, COMMIT_TIMEOUT);
-    }).compose(consumer -> {
-      if (closing) {
-        return context.executeBlocking(() -> {
-          consumer.close(Duration.ZERO);
-          return (Void) null;
-        }).transform(x -> Future.failedFuture(new StreamtoolsException(Transports.KAFKA, topic,
-          "consumer loop closed while starting", null)));
-      }
-      // created on our context: the stream delivers polls and task results here
-      stream = KafkaReadStream.create(vertx, consumer);
-      // Task failures (commits, pauses) are reported through their Futures, handled where they are made.
-      stream.exceptionHandler(e -> LOG.debug("[kafka queue '{}'] consumer task failed: {}", topic, e.toString()));
-      ((VertxInternal) vertx).addCloseHook(closeHook);
-      return Future.succeededFuture();
-    });
+    LOG.info("[kafka queue '{}'] consumer connecting to {} with {}", topic, config.bootstrapServers(),
+      KafkaClientConfig.describe(props));
+    consumer = new GroupConsumer(props, topic, context, bridge, polled, COMMIT_TIMEOUT);
+    ((VertxInternal) vertx).addCloseHook(closeHook);
+    return consumer.start();
   }
 
   private Future<Void> subscribe() {
@@ -238,13 +237,10 @@ public final class KafkaConsumerLoop implements ConsumerLoop {
     long timer = vertx.setTimer(startTimeout, id -> firstAssignment.tryFail(new StreamtoolsException(Transports.KAFKA,
       topic, "no partition assignment within " + startTimeout + " ms (" + KafkaTransport.START_TIMEOUT_MS
       + "); is the broker at " + config.bootstrapServers() + " reachable?", null)));
-    return stream.subscribe(Set.of(topic))
-      .compose(v -> {
-        poll();
-        commitTimer = vertx.setPeriodic(config.commitInterval().toMillis(), id -> commitTick());
-        return firstAssignment.future();
-      })
-      .onComplete(ar -> vertx.cancelTimer(timer));
+    polling = true;
+    maybePoll();
+    commitTimer = vertx.setPeriodic(config.commitInterval().toMillis(), id -> commitTick());
+    return firstAssignment.future().onComplete(ar -> vertx.cancelTimer(timer));
   }
 
   @Override
@@ -269,84 +265,104 @@ public final class KafkaConsumerLoop implements ConsumerLoop {
   // ---------------------------------------------------------------------------------------------
   // Poll loop and back-pressure
 
-  private void poll() {
+  /**
+   * Asks for polls while the loop has room: up to {@value #POLLS_AHEAD} in flight, so the consumer's thread
+   * fetches the next batch while the event loop hands this one over, and only while fewer than
+   * {@code maxInFlight} fetched records wait for the handler (those of partitions waiting for a retry backoff
+   * not counted). Held records so stay below {@code maxInFlight} plus two {@code max.poll.records} batches.
+   *
+   * <p>While they do not, the next poll waits for the handler rather than pausing partitions: a paused
+   * partition gets no fetch requests, so pausing a partition at every batch and resuming it when the batch was
+   * taken stalled its fetches each time (a backlog was consumed at about half the raw client's rate). Only when
+   * the handler has not made room within {@code KAFKA_POLL_TIMEOUT_MS} does the loop poll anyway, with the full
+   * partitions paused ({@link #applyPauses}): polling, and so group membership, goes on however slow the
+   * handler is.
+   */
+  private void maybePoll() {
     if (stopPolling) {
       if (pollsInFlight == 0 && pollStopped != null) {
         pollStopped.tryComplete();
       }
       return;
     }
-    Duration timeout = applyPauses() ? PAUSED_POLL : config.pollTimeout();
-    pollsInFlight++;
-    long seq = ++pollsIssued;
-    stream.poll(timeout).onComplete(ar -> {
-      pollsInFlight--;
-      if (ar.succeeded()) {
-        if (pollFailures > 0) {
-          LOG.info("[kafka queue '{}'] polling again after {} failed poll(s)", topic, pollFailures);
-          pollFailures = 0;
-          ready = !closing;
-        }
-        ConsumerRecords<byte[], byte[]> records = ar.result();
-        if (records != null && !records.isEmpty() && !anyWaiting()) {
-          // The handler keeps up: the consumer's thread fetches and parses the next batch while the event loop
-          // hands this one over. The price is in the bound: a second batch can arrive before this one is taken.
-          if (pollsInFlight == 0) {
-            poll();
-          }
-          onRecords(records, seq);
-          pollAhead();
-        } else {
-          onRecords(records, seq);
-          if (pollsInFlight == 0) {
-            poll();
-          }
-        }
-      } else {
-        pollFailures++;
-        ready = false;
-        long backoff = Math.min(MAX_POLL_BACKOFF_MS, 100L << Math.min(pollFailures, 12));
-        LOG.error("[kafka queue '{}'] poll failed ({} in a row); polling again in {} ms: {}", topic, pollFailures,
-          backoff, ar.cause().toString());
-        if (stopPolling) {
-          poll();
-        } else if (pollsInFlight == 0) {
-          vertx.setTimer(backoff, id -> {
-            if (pollsInFlight == 0) {
-              poll();
+    if (!polling || pollBackoffTimer != -1) {
+      return;
+    }
+    while (pollsInFlight < POLLS_AHEAD) {
+      if (movableWaiting() >= options.maxInFlight()) {
+        if (pollsInFlight == 0 && holdTimer == -1) {
+          holdTimer = vertx.setTimer(config.pollTimeout().toMillis(), id -> {
+            holdTimer = -1;
+            if (!stopPolling && pollsInFlight == 0 && pollBackoffTimer == -1) {
+              poll(true);
             }
           });
         }
+        return;
       }
-    });
-  }
-
-  /**
-   * Once a batch is all taken by the handler, a second poll is queued behind the one in flight: the consumer's
-   * thread then stays in {@code poll}, reading fetch responses as they come, instead of idling for two thread
-   * hand-offs per batch (its poll result to the event loop, the next poll back). With one poll in flight, a
-   * backlog was fetched at about half the raw client's rate while neither thread was busy. The bound does not
-   * move: nothing waits for the handler when the second poll is made.
-   */
-  private void pollAhead() {
-    if (!stopPolling && pollsInFlight < POLLS_AHEAD && !anyWaiting()) {
-      poll();
+      poll(false);
     }
   }
 
-  /** @return whether a fetched record waits for a handler slot */
-  private boolean anyWaiting() {
+  /** @param keepAlive whether the handler has not made room in time: full partitions are paused */
+  private void poll(boolean keepAlive) {
+    if (holdTimer != -1) {
+      vertx.cancelTimer(holdTimer);
+      holdTimer = -1;
+    }
+    Duration timeout = applyPauses(keepAlive) ? PAUSED_POLL : config.pollTimeout();
+    pollsInFlight++;
+    consumer.poll(timeout);
+  }
+
+  private void onPolled(ConsumerRecords<byte[], byte[]> records, List<GroupConsumer.Seeked> seeked) {
+    pollsInFlight--;
+    if (pollFailures > 0) {
+      LOG.info("[kafka queue '{}'] polling again after {} failed poll(s)", topic, pollFailures);
+      pollFailures = 0;
+      ready = !closing;
+    }
+    for (GroupConsumer.Seeked s : seeked) {
+      PartitionState ps = partitions.get(s.tp());
+      if (ps != null && ps.generation == s.generation() && ps.seeksPending > 0) {
+        ps.seeksPending--;
+      }
+    }
+    onRecords(records);
+    maybePoll();
+  }
+
+  private void onPollFailed(RuntimeException error) {
+    pollsInFlight--;
+    pollFailures++;
+    ready = false;
+    long backoff = Math.min(MAX_POLL_BACKOFF_MS, 100L << Math.min(pollFailures, 12));
+    LOG.error("[kafka queue '{}'] poll failed ({} in a row); polling again in {} ms: {}", topic, pollFailures,
+      backoff, error.toString());
+    if (!stopPolling && pollBackoffTimer == -1) {
+      pollBackoffTimer = vertx.setTimer(backoff, id -> {
+        pollBackoffTimer = -1;
+        maybePoll();
+      });
+    }
+    maybePoll();
+  }
+
+  /** @return records fetched and waiting for the handler, but those of partitions whose slots all back off */
+  private int movableWaiting() {
+    int perPartition = config.maxInFlightPerPartition();
+    int movable = 0;
     for (PartitionState ps : partitions.values()) {
-      if (!ps.queue.isEmpty() || !ps.retryReady.isEmpty()) {
-        return true;
+      if (ps.backingOff < perPartition) {
+        movable += ps.queue.size();
       }
     }
-    return false;
+    return movable;
   }
 
   private Future<Void> stopPollLoop() {
     stopPolling = true;
-    if (stream == null || pollsInFlight == 0) {
+    if (consumer == null || pollsInFlight == 0) {
       return Future.succeededFuture();
     }
     if (pollStopped == null) {
@@ -357,18 +373,19 @@ public final class KafkaConsumerLoop implements ConsumerLoop {
 
   /**
    * Decides which partitions the next poll may fetch, and tells the consumer; the requests reach it before
-   * the next poll because its worker runs tasks in order. A partition is paused while it holds its share of
-   * {@code maxInFlight} fetched records (what, with its handler slots, fits its part of {@code maxInFlight}), and
-   * all are paused while the partitions that can move hold {@code maxInFlight} between them: held records stay
-   * below about {@code 2 x maxInFlight} plus two {@code max.poll.records} batches (one fetched while the previous
-   * one is handed over). A partition whose slots all wait for a retry backoff does not count towards the shared
-   * budget, so a poison record does not stop the other partitions; one that keeps more than its share for a
-   * second gives the excess back ({@link #giveBack}), so a stalled one does not stop them either, and a stalled
-   * handler holds at most {@code maxInFlight} records.
+   * the next poll because its thread runs requests in order. A poll made because the handler did not make room
+   * in time ({@code keepAlive}) pauses every partition that holds its share of {@code maxInFlight} fetched records
+   * (what, with its handler slots, fits its part of {@code maxInFlight}), and all of them while the partitions
+   * that can move hold {@code maxInFlight} between them. A paused partition stays paused while it holds its
+   * share, and is resumed by the next poll after that. A partition whose slots all wait for a retry backoff does
+   * not count towards the shared budget, so a poison record does not stop the other partitions; one that keeps
+   * more than its share for a second gives the excess back ({@link #giveBack}), so a stalled one does not stop
+   * them either, and a stalled handler holds at most {@code maxInFlight} records.
    *
+   * @param keepAlive whether this poll is made although the handler has not made room
    * @return whether some assigned partition is paused: it may be resumed soon, so the next poll is short
    */
-  private boolean applyPauses() {
+  private boolean applyPauses(boolean keepAlive) {
     int n = partitions.size();
     if (n == 0) {
       return false;
@@ -377,19 +394,14 @@ public final class KafkaConsumerLoop implements ConsumerLoop {
     int perPartition = config.maxInFlightPerPartition();
     // waiting records a partition may hold: with its handler slots, its part of maxInFlight (rounded down)
     int share = Math.max(1, maxInFlight / n - perPartition);
-    int movable = 0;
-    for (PartitionState ps : partitions.values()) {
-      if (ps.backingOff < perPartition) {
-        movable += ps.queue.size();
-      }
-    }
-    boolean full = movable >= maxInFlight;
+    boolean full = movableWaiting() >= maxInFlight;
     GroupConsumer.TaggedPartitions pause = new GroupConsumer.TaggedPartitions();
     GroupConsumer.TaggedPartitions resume = new GroupConsumer.TaggedPartitions();
     boolean anyPaused = false;
     long now = System.nanoTime();
     for (PartitionState ps : partitions.values()) {
-      boolean wanted = closing || full || ps.queue.size() >= share;
+      boolean over = ps.queue.size() >= share;
+      boolean wanted = closing || (keepAlive ? full || over : ps.paused && over);
       if (wanted != ps.paused) {
         (wanted ? pause : resume).add(ps.tp, ps.generation);
         ps.paused = wanted;
@@ -405,10 +417,10 @@ public final class KafkaConsumerLoop implements ConsumerLoop {
       }
     }
     if (!pause.isEmpty()) {
-      stream.pause(pause).onFailure(e -> LOG.debug("[kafka queue '{}'] pause {}: {}", topic, pause, e.toString()));
+      consumer.pause(pause);
     }
     if (!resume.isEmpty()) {
-      stream.resume(resume).onFailure(e -> LOG.debug("[kafka queue '{}'] resume {}: {}", topic, resume, e.toString()));
+      consumer.resume(resume);
     }
     return anyPaused;
   }
@@ -430,20 +442,20 @@ public final class KafkaConsumerLoop implements ConsumerLoop {
     }
     int given = before - ps.queue.size();
     received -= given;
-    ps.dropPollsUpTo = pollsIssued;
+    ps.seeksPending++;
     pause.addSeek(ps.tp, ps.generation, from);
     LOG.debug("[kafka queue '{}'] {} waited {} ms with {} records; gave back {} from offset {} to be fetched again",
       topic, ps.tp, TimeUnit.NANOSECONDS.toMillis(GIVE_BACK_AFTER_NANOS), before, given, from);
   }
 
-  private void onRecords(ConsumerRecords<byte[], byte[]> records, long seq) {
-    if (records == null || records.isEmpty()) {
+  private void onRecords(ConsumerRecords<byte[], byte[]> records) {
+    if (records.isEmpty()) {
       return;
     }
     for (TopicPartition tp : records.partitions()) {
       List<ConsumerRecord<byte[], byte[]>> list = records.records(tp);
       PartitionState ps = partitions.get(tp);
-      if (ps == null || closing || seq <= ps.dropPollsUpTo) {
+      if (ps == null || closing || ps.seeksPending > 0) {
         // not committed: fetched again by the partition's next owner, this group after a restart, or this loop
         // after its seek back
         LOG.debug("[kafka queue '{}'] not taking {} record(s) of {}: {}", topic, list.size(), tp,
@@ -487,6 +499,7 @@ public final class KafkaConsumerLoop implements ConsumerLoop {
     } finally {
       pumping = false;
     }
+    maybePoll();
   }
 
   private RecordDelivery next(PartitionState ps, int perPartition) {
@@ -704,7 +717,7 @@ public final class KafkaConsumerLoop implements ConsumerLoop {
   }
 
   private void commitTick() {
-    if (committing || stream == null || streamClosed) {
+    if (committing || consumer == null || consumerClosed) {
       return;
     }
     GroupConsumer.TaggedOffsets offsets = commitCandidates();
@@ -712,9 +725,7 @@ public final class KafkaConsumerLoop implements ConsumerLoop {
       return;
     }
     committing = true;
-    offsets.async(error -> context.runOnContext(v -> committed(offsets, error)));
-    // a failure here means the commit was not started, so its outcome is never reported
-    stream.commit(offsets).onFailure(e -> committed(offsets, e));
+    consumer.commit(offsets, false).onComplete(ar -> committed(offsets, ar.cause()));
   }
 
   private void committed(GroupConsumer.TaggedOffsets offsets, Throwable error) {
@@ -735,14 +746,14 @@ public final class KafkaConsumerLoop implements ConsumerLoop {
   }
 
   private Future<Void> finalCommit() {
-    if (stream == null) {
+    if (consumer == null) {
       return Future.succeededFuture();
     }
     GroupConsumer.TaggedOffsets offsets = commitCandidates();
     if (offsets.isEmpty()) {
       return Future.succeededFuture();
     }
-    return stream.commit(offsets)
+    return consumer.commit(offsets, true)
       .<Void>map(x -> {
         markCommitted(offsets);
         LOG.debug("[kafka queue '{}'] committed {} on close", topic, offsets);
@@ -797,11 +808,8 @@ public final class KafkaConsumerLoop implements ConsumerLoop {
           vertx.cancelTimer(commitTimer);
           commitTimer = -1;
         }
-        streamClosed = true;
-        return stream == null ? Future.<Void>succeededFuture() : stream.close().recover(e -> {
-          LOG.warn("[kafka queue '{}'] consumer close: {}", topic, e.toString());
-          return Future.succeededFuture();
-        });
+        consumerClosed = true;
+        return consumer == null ? Future.<Void>succeededFuture() : consumer.close(COMMIT_TIMEOUT);
       })
       .compose(v -> {
         List<Future<Void>> closes = new ArrayList<>();

@@ -59,8 +59,11 @@ final class PartitionState {
   Runnable drainWaiter;
   /** Since when (nanoTime) this paused partition has held more waiting records than its share, or -1. */
   long excessSince = -1;
-  /** Records of this partition from polls issued up to this one were fetched before a seek back: dropped. */
-  long dropPollsUpTo = -1;
+  /**
+   * Seeks back asked and not yet made: until they are, this partition's fetched records come from before the
+   * seek and are dropped.
+   */
+  int seeksPending;
 
   PartitionState(TopicPartition tp, long generation) {
     this.tp = tp;

@@ -153,7 +153,17 @@ final class GroupConsumer {
 
   /** Polls once more, with this timeout, after the requests made before. */
   void poll(Duration timeout) {
-    ask(() -> pollsAsked.add(timeout));
+    ask(new Request() {
+      @Override
+      public void run() {
+        pollsAsked.add(timeout);
+      }
+
+      @Override
+      public void abandon() {
+        pollRefused();
+      }
+    });
   }
 
   /** Pauses; a {@link TaggedPartitions} may also carry seeks back, made if their partition is current. */
@@ -307,7 +317,15 @@ final class GroupConsumer {
 
   private void end() {
     ended = true;
+    // every poll asked gets an answer, so the loop never waits for one that will not come
+    while (pollsAsked.poll() != null) {
+      pollRefused();
+    }
     abandonRequests();
+  }
+
+  private void pollRefused() {
+    inbox.submit(() -> polled.failed(new IllegalStateException("the consumer of topic '" + topic + "' is closed")));
   }
 
   private void pollOnce(Duration timeout) {

@@ -30,16 +30,15 @@ import java.util.concurrent.LinkedBlockingQueue;
  * polls, runs what the loop asked for (pauses, resumes, seeks, commits, close) in the order asked.
  *
  * <p>Why its own thread and not vertx-kafka-client's {@code KafkaReadStream}: the stream runs each poll and each
- * request as a separate task on a worker and each result as a separate context task. Draining a backlog that
- * way ran at 0.39-0.55x a raw poll loop; this thread, handing results to the context through a
- * {@link ContextInbox}, at about 0.8x in the same runs (BENCHMARKS.md). It also makes two things exact that the
- * stream has no hook for:
+ * request as a separate task on a worker and each result as a separate context task, and has no hook for two
+ * things this class makes exact (its effect on a backlog's rate, with the loop's back-pressure rule, is in
+ * BENCHMARKS.md):
  * <ul>
  *   <li>Rebalances are handled synchronously: on revoke it asks the loop (blocking this thread, bounded) to stop
  *   the revoked partitions, let their in-flight records finish, and name what may be committed, then commits it
  *   before giving the partitions up, as Kafka's rebalance protocol intends.</li>
  *   <li>Every assignment of a partition gets a new generation number. Pause, resume, seek and commit requests
- *   carry the generation they were computed for ({@link Tagged}); those for a partition that has since been
+ *   carry the generation they were computed for ({@link TaggedPartitions}, {@link TaggedOffsets}); those for a partition that has since been
  *   revoked (and perhaps assigned again) are dropped here, where the assignment is known exactly. A stale commit
  *   can therefore never move a new owner's offset back, nor a stale pause stall a fresh assignment.</li>
  * </ul>
@@ -89,12 +88,6 @@ final class GroupConsumer {
 
   /** A seek back made for an assignment (generation) of a partition. */
   record Seeked(TopicPartition tp, long generation) {
-  }
-
-  /** Partitions or offsets with the generation of the assignment they were computed for. */
-  interface Tagged {
-    /** @return the generation, or {@code -1} if unknown */
-    long generation(TopicPartition tp);
   }
 
   /** A request run on the poll thread; abandoned (its Future completed) if the thread has ended. */
@@ -426,7 +419,7 @@ final class GroupConsumer {
   }
 
   /** Partitions tagged with their generations; built on the event loop, read on the poll thread. */
-  static final class TaggedPartitions extends AbstractSet<TopicPartition> implements Tagged {
+  static final class TaggedPartitions extends AbstractSet<TopicPartition> {
     private final Map<TopicPartition, Long> generations = new LinkedHashMap<>();
     private final Map<TopicPartition, Long> seeks = new LinkedHashMap<>();
 
@@ -440,8 +433,8 @@ final class GroupConsumer {
       seeks.put(tp, offset);
     }
 
-    @Override
-    public long generation(TopicPartition tp) {
+    /** @return the generation, or {@code -1} if unknown */
+    long generation(TopicPartition tp) {
       return generations.getOrDefault(tp, -1L);
     }
 
@@ -457,7 +450,7 @@ final class GroupConsumer {
   }
 
   /** Offsets tagged with their partitions' generations. */
-  static final class TaggedOffsets extends HashMap<TopicPartition, OffsetAndMetadata> implements Tagged {
+  static final class TaggedOffsets extends HashMap<TopicPartition, OffsetAndMetadata> {
     private static final long serialVersionUID = 1L;
     private final transient Map<TopicPartition, Long> generations = new HashMap<>();
 
@@ -466,8 +459,8 @@ final class GroupConsumer {
       generations.put(tp, generation);
     }
 
-    @Override
-    public long generation(TopicPartition tp) {
+    /** @return the generation, or {@code -1} if unknown */
+    long generation(TopicPartition tp) {
       return generations.getOrDefault(tp, -1L);
     }
   }

@@ -17,7 +17,9 @@ import java.util.Set;
  * brings (its admin client creates topics): a queue is a Kafka topic.
  *
  * <p>Guarantees: a send completes when the broker acknowledged the record ({@code acks=all}, idempotent
- * producer), with its partition and offset, and fails with a {@link dev.streamtools.SendException} otherwise. A
+ * producer), with its partition and offset, and fails with a {@link dev.streamtools.SendException} otherwise.
+ * Sends never block a thread: a record the Kafka producer has no room for yet (metadata, {@code buffer.memory})
+ * waits, in order, for up to {@code max.block.ms}. A
  * consumer loop is one member of its consumer group and commits offsets itself, only up to the first record
  * whose handler has not finished (at-least-once: a crash or a lost partition redelivers what was handled
  * after the last commit, never skips anything). With the default one record in flight per partition, records

@@ -18,6 +18,7 @@ import org.junit.jupiter.api.Timeout;
 import java.io.ByteArrayOutputStream;
 import java.io.PrintStream;
 import java.nio.charset.StandardCharsets;
+import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Set;
@@ -89,6 +90,50 @@ class KafkaProducerTest extends KafkaTestSupport {
     StreamtoolsException initFailure = failure(creating.init(), StreamtoolsException.class);
     assertThat(initFailure.getMessage()).contains(topic).contains("KAFKA_CREATE_TOPICS");
     join(creating.close());
+  }
+
+  @Test
+  void sendsBeyondAFullBufferWaitForRoomAndKeepTheirOrder() throws Exception {
+    String topic = topic("full-buffer");
+    // 2,000 records of 1 KB through 64 KB of producer memory: most wait until earlier batches are acknowledged
+    Producer producer = producer(topic, new JsonObject()
+      .put(KafkaTransport.BATCH_SIZE, 16_384)
+      .put(KafkaTransport.LINGER_MS, 20)
+      .put("kafka.producer.buffer.memory", 65_536));
+    Buffer body = Buffer.buffer(new byte[1024]);
+    List<Future<SendResult>> sends = new ArrayList<>();
+    for (int i = 0; i < 2000; i++) {
+      sends.add(producer.sendForResult(Message.of(body).withKey("one-key"), SendOptions.DEFAULTS));
+    }
+    join(Future.join(sends));
+    assertThat(sends).allSatisfy(f -> assertThat(f.succeeded()).as("%s", f.cause()).isTrue());
+    List<SendResult> results = sends.stream().map(Future::result).collect(Collectors.toList());
+    assertThat(results.stream().map(SendResult::partition).collect(Collectors.toSet())).hasSize(1);
+    assertThat(results).extracting(SendResult::offset).as("offsets in the order of the sends")
+      .isSorted().doesNotHaveDuplicates();
+  }
+
+  @Test
+  void aSendThatCannotReachTheBrokerEndsWithItsTimeoutOrTheClose() throws Exception {
+    String topic = topic("no-broker");
+    Producer producer = Transports.PRODUCERS.get(Transports.KAFKA).create(vertx, topic, new JsonObject()
+      .put(KafkaTransport.BOOTSTRAP_SERVERS, "127.0.0.1:1")
+      .put(KafkaTransport.CREATE_TOPICS, false)
+      .put(KafkaTransport.CLOSE_TIMEOUT_MS, 1000));
+    SendException timedOut = failure(producer.send(Message.text("with a timeout"),
+      SendOptions.defaults().timeout(Duration.ofMillis(300))), SendException.class);
+    assertThat(timedOut.getMessage()).contains("not handed to the Kafka producer within 300 ms")
+      .contains("it is not sent");
+
+    // without a timeout a send waits up to max.block.ms (60 s) for the topic's metadata; close does not
+    Future<Void> waiting = producer.send(Message.text("without a timeout"));
+    long t0 = System.nanoTime();
+    join(producer.close());
+    long closeMillis = TimeUnit.NANOSECONDS.toMillis(System.nanoTime() - t0);
+    assertThat(closeMillis).as("close with KAFKA_CLOSE_TIMEOUT_MS 1000").isLessThan(10_000);
+    SendException closed = failure(waiting, SendException.class);
+    assertThat(closed.getMessage()).contains("closed before the record could be handed to it")
+      .contains("metadata");
   }
 
   @Test

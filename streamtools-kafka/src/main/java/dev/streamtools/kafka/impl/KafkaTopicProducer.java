@@ -12,7 +12,10 @@ import io.vertx.core.Future;
 import io.vertx.core.Promise;
 import io.vertx.core.Vertx;
 import io.vertx.core.internal.VertxInternal;
+import org.apache.kafka.clients.producer.BufferExhaustedException;
+import org.apache.kafka.clients.producer.Callback;
 import org.apache.kafka.clients.producer.KafkaProducer;
+import org.apache.kafka.clients.producer.ProducerConfig;
 import org.apache.kafka.clients.producer.ProducerRecord;
 import org.apache.kafka.clients.producer.RecordMetadata;
 import org.apache.kafka.common.errors.RecordTooLargeException;
@@ -23,24 +26,31 @@ import org.slf4j.LoggerFactory;
 
 import java.time.Duration;
 import java.util.ArrayDeque;
-import java.util.ArrayList;
-import java.util.List;
 import java.util.Map;
+import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicInteger;
 
 /**
  * Sends to one topic through a byte-array {@link KafkaProducer}. A send completes when the broker acknowledged
  * the record ({@code acks=all} by default), with its partition and offset.
  *
- * <p>{@code KafkaProducer.send} may block (metadata, a full {@code buffer.memory}), so records are handed to it on
- * a worker: in batches, one ordered worker task for everything sent since the last one went out, and the
- * acknowledgements come back through one {@link ContextInbox}, a context task per burst. vertx-kafka-client's
- * {@code KafkaWriteStream} costs a worker task per record and two context tasks per acknowledgement, which
- * capped 100-byte sends at less than half the raw client's rate (BENCHMARKS.md).
+ * <p>Records are handed to {@code KafkaProducer.send} on the producer's context, in the order they were sent,
+ * and the acknowledgements come back through one {@link ContextInbox}, a context task per burst. {@code send}
+ * blocks the calling thread while the topic's metadata is unknown or {@code buffer.memory} is full, up to
+ * {@code max.block.ms}; here the client runs with {@code max.block.ms} 0, so a record it has no room for yet is
+ * refused at once, and it waits in this producer's queue, with the records sent after it, and is offered again
+ * (after a short timer, or as soon as an acknowledgement frees memory) until the user's {@code max.block.ms}
+ * (default 60 s) has passed since it was sent; then its send fails. No thread ever blocks, and no record is
+ * handed to a worker thread: the worker hop capped sends at about 0.75 of the raw client (BENCHMARKS.md).
  */
 public final class KafkaTopicProducer implements Producer {
 
   private static final Logger LOG = LoggerFactory.getLogger(KafkaTopicProducer.class);
+
+  /** Kafka's default {@code max.block.ms}. */
+  private static final long DEFAULT_MAX_BLOCK_MS = 60_000;
+  /** Longest wait between two offers of a record the client had no room for. */
+  private static final long MAX_RETRY_DELAY_MS = 50;
 
   private final Vertx vertx;
   private final String topic;
@@ -56,7 +66,10 @@ public final class KafkaTopicProducer implements Producer {
     final Message message;
     final ProducerRecord<byte[], byte[]> record;
     final Promise<SendResult> result = Promise.promise();
+    final long sentNanos = System.nanoTime();
     long timer = -1;
+    boolean handedToKafka;
+    TimeoutException lastRefusal;
 
     Outgoing(Message message, ProducerRecord<byte[], byte[]> record) {
       this.message = message;
@@ -64,10 +77,38 @@ public final class KafkaTopicProducer implements Producer {
     }
   }
 
+  /**
+   * The callback of one {@code KafkaProducer.send}. The client reports a refusal for want of metadata or memory
+   * by calling it before {@code send} returns, on the calling thread: that is kept as a refusal, to offer the
+   * record again; every other outcome goes to the context.
+   */
+  private final class Appending implements Callback {
+    final Outgoing outgoing;
+    final Thread caller = Thread.currentThread();
+    boolean insideSend = true;
+    TimeoutException refusal;
+
+    Appending(Outgoing outgoing) {
+      this.outgoing = outgoing;
+    }
+
+    @Override
+    public void onCompletion(RecordMetadata md, Exception error) {
+      if (error instanceof TimeoutException && Thread.currentThread() == caller && insideSend) {
+        refusal = (TimeoutException) error;
+        return;
+      }
+      acknowledgements.submit(() -> acknowledged(outgoing, md, error));
+    }
+  }
+
   // touched only on the context
   private final ArrayDeque<Runnable> waitingForInit = new ArrayDeque<>();
-  private final ArrayDeque<Outgoing> toHandOver = new ArrayDeque<>();
-  private boolean handingOver;
+  private final ArrayDeque<Outgoing> waitingForRoom = new ArrayDeque<>();
+  private long roomTimer = -1;
+  private boolean offerAfterAcknowledgements;
+  private long retryDelayMillis = 1;
+  private long maxBlockMillis = DEFAULT_MAX_BLOCK_MS;
   private Promise<Void> allHandedOver;
   private Future<Void> initialized;
   private KafkaProducer<byte[], byte[]> producer;
@@ -119,10 +160,25 @@ public final class KafkaTopicProducer implements Producer {
         Map<String, Object> props = config.producerProperties();
         LOG.info("[kafka queue '{}'] producer connecting to {} with {}", topic, config.bootstrapServers(),
           KafkaClientConfig.describe(props));
-        return new KafkaProducer<>(props, new ByteArraySerializer(), new ByteArraySerializer());
+        Long userMaxBlock = maxBlockMillis(props);
+        if (userMaxBlock != null) {
+          props.put(ProducerConfig.MAX_BLOCK_MS_CONFIG, "0");
+        }
+        KafkaProducer<byte[], byte[]> raw = new KafkaProducer<>(props, new ByteArraySerializer(),
+          new ByteArraySerializer());
+        try {
+          // asks for the topic's metadata now, so that the first send finds it; with max.block.ms 0 it only asks
+          raw.partitionsFor(topic);
+        } catch (TimeoutException notYet) {
+          // expected while the answer is on its way
+        } catch (RuntimeException e) {
+          LOG.debug("[kafka queue '{}'] early metadata request: {}", topic, e.toString());
+        }
+        return Map.entry(raw, userMaxBlock == null ? DEFAULT_MAX_BLOCK_MS : userMaxBlock);
       }))
-      .map(raw -> {
-        producer = raw;
+      .map(started -> {
+        producer = started.getKey();
+        maxBlockMillis = started.getValue();
         ((VertxInternal) vertx).addCloseHook(closeHook);
         return (Void) null;
       });
@@ -138,6 +194,23 @@ public final class KafkaTopicProducer implements Producer {
       }
     });
     return starting;
+  }
+
+  /**
+   * @return the {@code max.block.ms} the user configured (or Kafka's default), or null when it is not a number, in
+   *     which case the client is left to refuse it with its own error
+   */
+  private static Long maxBlockMillis(Map<String, Object> props) {
+    Object v = props.get(ProducerConfig.MAX_BLOCK_MS_CONFIG);
+    if (v == null) {
+      return DEFAULT_MAX_BLOCK_MS;
+    }
+    try {
+      long millis = Long.parseLong(String.valueOf(v).trim());
+      return millis < 0 ? null : millis;
+    } catch (NumberFormatException e) {
+      return null;
+    }
   }
 
   @Override
@@ -192,42 +265,86 @@ public final class KafkaTopicProducer implements Producer {
     if (options.timeout() != null) {
       long millis = Math.max(1, options.timeout().toMillis());
       o.timer = vertx.setTimer(millis, id -> o.result.tryFail(new SendException(Transports.KAFKA, topic,
-        o.message.id(), "the broker did not acknowledge within " + millis + " ms (the record may still be written "
-          + "later; Kafka's own bound is delivery.timeout.ms)", null)));
+        o.message.id(), o.handedToKafka
+          ? "the broker did not acknowledge within " + millis + " ms (the record may still be written later; "
+            + "Kafka's own bound is delivery.timeout.ms)"
+          : "not handed to the Kafka producer within " + millis + " ms (" + waitingFor(o) + "); it is not sent",
+        o.lastRefusal)));
     }
-    toHandOver.add(o);
-    handOver();
+    if (waitingForRoom.isEmpty() && handOver(o)) {
+      return;
+    }
+    waitingForRoom.add(o);
+    offerLater();
   }
 
-  private void handOver() {
-    if (handingOver) {
-      return;
+  /** @return false if the client has no room for the record yet (topic metadata, buffer.memory) */
+  private boolean handOver(Outgoing o) {
+    Appending callback = new Appending(o);
+    try {
+      producer.send(o.record, callback);
+    } catch (RuntimeException e) {
+      // what send throws instead of reporting to the callback (closed producer, interrupted, serializer)
+      o.handedToKafka = true;
+      acknowledged(o, null, e);
+      return true;
+    } finally {
+      callback.insideSend = false;
     }
-    if (toHandOver.isEmpty()) {
-      if (allHandedOver != null) {
-        allHandedOver.complete();
-        allHandedOver = null;
-      }
-      return;
+    if (callback.refusal != null) {
+      o.lastRefusal = callback.refusal;
+      return false;
     }
-    handingOver = true;
-    List<Outgoing> batch = new ArrayList<>(toHandOver);
-    toHandOver.clear();
-    KafkaProducer<byte[], byte[]> p = producer;
-    context.executeBlocking(() -> {
-      for (Outgoing o : batch) {
-        try {
-          p.send(o.record, (md, error) -> acknowledgements.submit(() -> acknowledged(o, md, error)));
-        } catch (RuntimeException e) {
-          // what send throws instead of reporting to the callback (closed producer, interrupted, serializer)
-          acknowledgements.submit(() -> acknowledged(o, null, e));
-        }
+    o.handedToKafka = true;
+    return true;
+  }
+
+  /** Offers the waiting records again, in order, until the client refuses one. */
+  private void offerWaiting() {
+    if (roomTimer != -1) {
+      vertx.cancelTimer(roomTimer); // a no-op when it is this timer that fired
+      roomTimer = -1;
+    }
+    offerAfterAcknowledgements = false;
+    Outgoing o;
+    while ((o = waitingForRoom.peek()) != null) {
+      if (o.result.future().isComplete()) {
+        // its send timed out while it waited: it was never handed to Kafka and is not sent
+        waitingForRoom.poll();
+        unacknowledged.decrementAndGet();
+        continue;
       }
-      return null;
-    }).onComplete(ar -> {
-      handingOver = false;
-      handOver();
-    });
+      if (handOver(o)) {
+        waitingForRoom.poll();
+        continue;
+      }
+      long waitedMillis = TimeUnit.NANOSECONDS.toMillis(System.nanoTime() - o.sentNanos);
+      if (waitedMillis < maxBlockMillis) {
+        offerLater();
+        return;
+      }
+      waitingForRoom.poll();
+      acknowledged(o, null, new TimeoutException("not handed to the Kafka producer within max.block.ms="
+        + maxBlockMillis + " ms (" + waitingFor(o) + ")", o.lastRefusal));
+    }
+    retryDelayMillis = 1;
+    if (allHandedOver != null) {
+      allHandedOver.complete();
+      allHandedOver = null;
+    }
+  }
+
+  private void offerLater() {
+    if (roomTimer == -1) {
+      roomTimer = vertx.setTimer(retryDelayMillis, id -> offerWaiting());
+      retryDelayMillis = Math.min(MAX_RETRY_DELAY_MS, retryDelayMillis * 2);
+    }
+  }
+
+  private static String waitingFor(Outgoing o) {
+    return o.lastRefusal instanceof BufferExhaustedException
+      ? "waiting for buffer.memory to free up"
+      : "waiting for the topic's metadata: " + (o.lastRefusal == null ? "?" : o.lastRefusal.getMessage());
   }
 
   private void acknowledged(Outgoing o, RecordMetadata md, Exception error) {
@@ -241,11 +358,20 @@ public final class KafkaTopicProducer implements Producer {
     } else {
       o.result.tryFail(new SendException(Transports.KAFKA, topic, o.message.id(), describe(error), error));
     }
+    if (!waitingForRoom.isEmpty() && !offerAfterAcknowledgements) {
+      // an acknowledged batch frees buffer.memory: offer the waiting records once this burst is done
+      offerAfterAcknowledgements = true;
+      if (roomTimer != -1) {
+        vertx.cancelTimer(roomTimer);
+        roomTimer = -1;
+      }
+      context.runOnContext(v -> offerWaiting());
+    }
   }
 
-  /** @return a Future completed once every send made so far has been handed to the Kafka producer */
+  /** @return a Future completed once every send made so far has been handed to the Kafka producer or failed */
   private Future<Void> handedOver() {
-    if (!handingOver && toHandOver.isEmpty()) {
+    if (waitingForRoom.isEmpty()) {
       return Future.succeededFuture();
     }
     if (allHandedOver == null) {
@@ -282,15 +408,29 @@ public final class KafkaTopicProducer implements Producer {
     return p.future();
   }
 
-  // KafkaProducer.close waits for every record handed to it: the sends still waiting for the worker go first.
+  // KafkaProducer.close waits for every record handed to it: the records still waiting for room go first, for
+  // up to the close timeout, then fail.
   private Future<Void> closeProducer() {
     ((VertxInternal) vertx).removeCloseHook(closeHook);
     long timeout = config.closeTimeoutMillis();
+    long start = System.nanoTime();
+    long giveUp = vertx.setTimer(timeout, id -> {
+      Outgoing o;
+      while ((o = waitingForRoom.poll()) != null) {
+        acknowledged(o, null, new TimeoutException("the producer closed before the record could be handed to it ("
+          + waitingFor(o) + ")", o.lastRefusal));
+      }
+      offerWaiting();
+    });
     return handedOver()
-      .compose(v -> context.<Void>executeBlocking(() -> {
-        producer.close(Duration.ofMillis(timeout));
-        return null;
-      }))
+      .compose(v -> {
+        vertx.cancelTimer(giveUp);
+        long left = Math.max(0, timeout - TimeUnit.NANOSECONDS.toMillis(System.nanoTime() - start));
+        return context.<Void>executeBlocking(() -> {
+          producer.close(Duration.ofMillis(left));
+          return null;
+        });
+      })
       .recover(e -> {
         LOG.warn("[kafka queue '{}'] producer close: {}", topic, e.toString());
         return Future.succeededFuture();

@@ -324,8 +324,8 @@ public final class KafkaTopicProducer implements Producer {
         return;
       }
       waitingForRoom.poll();
-      acknowledged(o, null, new TimeoutException("not handed to the Kafka producer within max.block.ms="
-        + maxBlockMillis + " ms (" + waitingFor(o) + ")", o.lastRefusal));
+      neverHandedOver(o, "not handed to the Kafka producer within max.block.ms=" + maxBlockMillis + " ms: "
+        + waitingFor(o) + "; is " + config.bootstrapServers() + " reachable and the topic present?");
     }
     retryDelayMillis = 1;
     if (allHandedOver != null) {
@@ -342,9 +342,19 @@ public final class KafkaTopicProducer implements Producer {
   }
 
   private static String waitingFor(Outgoing o) {
-    return o.lastRefusal instanceof BufferExhaustedException
-      ? "waiting for buffer.memory to free up"
-      : "waiting for the topic's metadata: " + (o.lastRefusal == null ? "?" : o.lastRefusal.getMessage());
+    if (o.lastRefusal instanceof BufferExhaustedException) {
+      return "buffer.memory was full";
+    }
+    Throwable metadataError = o.lastRefusal == null ? null : o.lastRefusal.getCause();
+    return "the topic's metadata was not available" + (metadataError == null ? "" : " (" + metadataError + ")");
+  }
+
+  private void neverHandedOver(Outgoing o, String why) {
+    unacknowledged.decrementAndGet();
+    if (o.timer != -1) {
+      vertx.cancelTimer(o.timer);
+    }
+    o.result.tryFail(new SendException(Transports.KAFKA, topic, o.message.id(), why, o.lastRefusal));
   }
 
   private void acknowledged(Outgoing o, RecordMetadata md, Exception error) {
@@ -417,8 +427,7 @@ public final class KafkaTopicProducer implements Producer {
     long giveUp = vertx.setTimer(timeout, id -> {
       Outgoing o;
       while ((o = waitingForRoom.poll()) != null) {
-        acknowledged(o, null, new TimeoutException("the producer closed before the record could be handed to it ("
-          + waitingFor(o) + ")", o.lastRefusal));
+        neverHandedOver(o, "the producer closed before the record could be handed to it (" + waitingFor(o) + ")");
       }
       offerWaiting();
     });

@@ -1,6 +1,8 @@
 package dev.streamtools.rabbitmq;
 
 import io.vertx.core.Context;
+import io.vertx.core.Future;
+import io.vertx.core.Promise;
 import io.vertx.core.Vertx;
 import io.vertx.core.buffer.Buffer;
 import io.vertx.core.net.NetClient;
@@ -8,6 +10,8 @@ import io.vertx.core.net.NetServer;
 import io.vertx.core.net.NetServerOptions;
 import io.vertx.core.net.NetSocket;
 
+import java.util.ArrayList;
+import java.util.List;
 import java.util.Queue;
 import java.util.concurrent.ConcurrentLinkedQueue;
 import java.util.Set;
@@ -19,7 +23,8 @@ import static dev.streamtools.rabbitmq.Rmq.join;
 /**
  * A TCP proxy in front of the broker that a test can break: {@link #cut()} drops every connection and
  * refuses new ones until {@link #restore()}; {@link #freeze()} stops passing the broker's bytes to the client
- * (confirms, deliveries) while the client's still reach the broker. With TLS options it also terminates TLS,
+ * (confirms, deliveries) while the client's still reach the broker; {@link #stopReading()} leaves the client's
+ * bytes unread, as a broker that stops reading a connection (a resource alarm) does. With TLS options it also terminates TLS,
  * so a TLS client can be tested against the plain-TCP broker.
  */
 final class FaultProxy implements AutoCloseable {
@@ -86,6 +91,28 @@ final class FaultProxy implements AutoCloseable {
   void thaw() {
     frozen = false;
     links.forEach(l -> l.context.runOnContext(v -> l.flush()));
+  }
+
+  /**
+   * Stops reading what clients send, so their socket writes back up, until {@link #readAgain()}.
+   *
+   * @return completes once no connection is read any more
+   */
+  Future<Void> stopReading() {
+    List<Future<Void>> paused = new ArrayList<>();
+    for (Link l : links) {
+      Promise<Void> p = Promise.promise();
+      l.context.runOnContext(v -> {
+        l.front.pause();
+        p.complete();
+      });
+      paused.add(p.future());
+    }
+    return Future.all(paused).mapEmpty();
+  }
+
+  void readAgain() {
+    links.forEach(l -> l.context.runOnContext(v -> l.front.resume()));
   }
 
   @Override

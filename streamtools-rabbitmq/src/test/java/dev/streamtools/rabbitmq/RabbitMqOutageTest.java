@@ -10,6 +10,7 @@ import dev.streamtools.SendException;
 import dev.streamtools.Transports;
 import dev.streamtools.testkit.Brokers;
 import dev.streamtools.testkit.Received;
+import io.vertx.core.Context;
 import io.vertx.core.Future;
 import io.vertx.core.Promise;
 import io.vertx.core.Vertx;
@@ -115,6 +116,38 @@ class RabbitMqOutageTest {
 
     proxy.restore();
     join(Future.all(first, second));
+  }
+
+  @Test
+  void aBrokerThatStopsReadingNeverBlocksTheProducersEventLoop() throws Exception {
+    String queue = queue("unread");
+    Context context = vertx.getOrCreateContext();
+    JsonObject config = proxied().put(RabbitMqSettings.CONFIRM_WINDOW, 10_000);
+    Producer producer = Rmq.on(context, () -> Future.succeededFuture(
+      Transports.PRODUCERS.get(Transports.RABBITMQ).create(vertx, queue, config)));
+    producers.add(producer);
+    join(producer.init());
+    join(producer.send(Message.text("before")));
+
+    // 20 MB while nothing is read: far more than the sockets' buffers, so a publish made on the event loop
+    // past the unconfirmed-bytes bound would block it
+    join(proxy.stopReading());
+    Buffer body = Buffer.buffer(new byte[4096]);
+    List<Future<Void>> sends = Rmq.on(context, () -> {
+      List<Future<Void>> started = new ArrayList<>();
+      for (int i = 0; i < 5000; i++) {
+        started.add(producer.send(Message.of(body)));
+      }
+      return Future.succeededFuture(started);
+    });
+    Promise<Void> turn = Promise.promise();
+    vertx.setTimer(500, id -> context.runOnContext(v -> turn.complete()));
+    join(turn.future());
+    assertThat(sends).as("nothing confirmed while the broker reads nothing").noneMatch(Future::isComplete);
+
+    proxy.readAgain();
+    join(Future.all(sends));
+    assertThat(messageCount(queue)).isEqualTo(5001);
   }
 
   @Test

@@ -5,7 +5,9 @@ import com.rabbitmq.client.Connection;
 import com.rabbitmq.client.ConnectionFactory;
 import com.rabbitmq.client.GetResponse;
 import dev.streamtools.testkit.Brokers;
+import io.vertx.core.Context;
 import io.vertx.core.Future;
+import io.vertx.core.Promise;
 import io.vertx.core.json.JsonObject;
 
 import java.io.ByteArrayOutputStream;
@@ -22,6 +24,7 @@ import java.util.UUID;
 import java.util.concurrent.ExecutionException;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicReference;
+import java.util.function.Supplier;
 
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.awaitility.Awaitility.await;
@@ -176,6 +179,13 @@ final class Rmq {
     String output = out.toString(StandardCharsets.UTF_8);
     assertThat(p.exitValue()).as("exit code of %s; output:%n%s", String.join(" ", command), output).isZero();
     return output;
+  }
+
+  /** @return the result of {@code action}, started on {@code context} (waiting up to {@link #WAIT}) */
+  static <T> T on(Context context, Supplier<Future<T>> action) throws Exception {
+    Promise<T> result = Promise.promise();
+    context.runOnContext(v -> action.get().onComplete(result));
+    return join(result.future());
   }
 
   static <T> T join(Future<T> f) throws Exception {

@@ -35,11 +35,25 @@ import java.util.concurrent.TimeUnit;
  *
  * <p>Threading: every method runs on the context. Publishing runs in batches on the connection's worker; the
  * amqp-client confirm and return callbacks hop to the context. The map from sequence number to send is the one
- * structure both touch: the worker adds an entry before it publishes, so a confirm always finds it.
+ * structure both touch: the publisher adds an entry before it publishes, so a confirm always finds it.
+ *
+ * <p>A producer's publisher publishes on the context itself when that cannot block: the connection is not
+ * blocked by the broker ({@code connection.blocked}) and, with this batch, at most
+ * {@value #PUBLISH_ON_CONTEXT_BYTES} bytes are unconfirmed on its channel. A confirm means the broker has read
+ * the publish and everything before it, so the bytes the broker has not read yet are fewer than that, which a
+ * loopback or LAN socket's buffers hold without the write waiting (Linux gives a connection at least 64 KiB of
+ * receive window and 16 KiB of send buffer). The worker hop cost a round trip about 40 us, a tenth of it
+ * (BENCHMARKS.md). A consumer loop's publisher (retries, dead letters) shares its connection with the acks the
+ * worker writes, so it always publishes on the worker.
  */
 final class ConfirmPublisher {
 
   private static final Logger LOG = LoggerFactory.getLogger(ConfirmPublisher.class);
+
+  /** Most unconfirmed bytes on a channel with which a batch is still published on the context. */
+  static final int PUBLISH_ON_CONTEXT_BYTES = 32 * 1024;
+  /** What a publish is counted for beyond its body: method and header frames, properties, user headers. */
+  private static final int FRAME_BYTES_ESTIMATE = 1024;
 
   /** One send, from {@link #publish} to its outcome. */
   private static final class Outgoing {
@@ -76,6 +90,7 @@ final class ConfirmPublisher {
     final ConcurrentNavigableMap<Long, Outgoing> unconfirmed = new ConcurrentSkipListMap<>();
     volatile boolean alive = true;
     int inWindow;
+    long bytesInWindow;
 
     Attached(RmqConnection.Session session, Channel channel) {
       this.session = session;
@@ -100,15 +115,21 @@ final class ConfirmPublisher {
   private long pendingBytes;
   private Attached current;
   private boolean publishing;
+  private final boolean publishOnContext;
   private int outstanding;
   private boolean closing;
   private Promise<Void> drained;
   private int peakInWindow;
   private Throwable attachFailure;
 
+  /**
+   * @param publishOnContext whether a publish that cannot block is made on the context (a producer's own
+   *     connection); otherwise every publish runs on the connection's worker
+   */
   ConfirmPublisher(Vertx vertx, RmqConnection connection, String queue, int window, long maxPendingBytes,
-                   long defaultTimeoutMillis) {
+                   long defaultTimeoutMillis, boolean publishOnContext) {
     this.vertx = vertx;
+    this.publishOnContext = publishOnContext;
     this.defaultTimeoutMillis = defaultTimeoutMillis;
     this.inbox = new ContextInbox(connection.context());
     this.connection = connection;
@@ -235,39 +256,58 @@ final class ConfirmPublisher {
   }
 
   private void pump() {
-    Attached a = current;
-    if (a == null || publishing || pending.isEmpty()) {
-      return;
-    }
-    int room = window - a.inWindow;
-    if (room <= 0) {
-      return;
-    }
-    List<Outgoing> batch = new ArrayList<>(Math.min(room, pending.size()));
-    while (batch.size() < room && !pending.isEmpty()) {
-      Outgoing o = pending.poll();
-      pendingBytes -= o.body.length;
-      if (o.done) {
+    while (true) {
+      Attached a = current;
+      if (a == null || publishing || pending.isEmpty()) {
+        return;
+      }
+      int room = window - a.inWindow;
+      if (room <= 0) {
+        return;
+      }
+      List<Outgoing> batch = new ArrayList<>(Math.min(room, pending.size()));
+      long bytes = 0;
+      while (batch.size() < room && !pending.isEmpty()) {
+        Outgoing o = pending.poll();
+        pendingBytes -= o.body.length;
+        if (o.done) {
+          continue;
+        }
+        if (o.onlyOn != null && o.onlyOn != a.session) {
+          complete(o, "the connection it belongs to is gone", null);
+          continue;
+        }
+        batch.add(o);
+        bytes += wireBytes(o);
+      }
+      if (batch.isEmpty()) {
+        return;
+      }
+      a.inWindow += batch.size();
+      a.bytesInWindow += bytes;
+      peakInWindow = Math.max(peakInWindow, a.inWindow);
+      if (publishOnContext && a.bytesInWindow <= PUBLISH_ON_CONTEXT_BYTES && !a.session.blocked) {
+        afterBatch(a, batch, publishBatch(a, batch));
         continue;
       }
-      if (o.onlyOn != null && o.onlyOn != a.session) {
-        complete(o, "the connection it belongs to is gone", null);
-        continue;
-      }
-      batch.add(o);
-    }
-    if (batch.isEmpty()) {
+      publishing = true;
+      connection.blocking(() -> publishBatch(a, batch)).onComplete(ar -> {
+        publishing = false;
+        BatchResult r = ar.succeeded() ? ar.result() : new BatchResult(0, ar.cause());
+        afterBatch(a, batch, r);
+        pump();
+      });
       return;
     }
-    a.inWindow += batch.size();
-    peakInWindow = Math.max(peakInWindow, a.inWindow);
-    publishing = true;
-    connection.blocking(() -> publishBatch(a, batch)).onComplete(ar -> {
-      publishing = false;
-      BatchResult r = ar.succeeded() ? ar.result() : new BatchResult(0, ar.cause());
-      afterBatch(a, batch, r);
-      pump();
-    });
+  }
+
+  private static long wireBytes(Outgoing o) {
+    return o.body.length + FRAME_BYTES_ESTIMATE;
+  }
+
+  private static void leaveWindow(Attached a, Outgoing o) {
+    a.inWindow--;
+    a.bytesInWindow -= wireBytes(o);
   }
 
   private record BatchResult(int published, Throwable error) {
@@ -302,7 +342,7 @@ final class ConfirmPublisher {
       // longer matches the broker's, so the channel must go; this send fails with the error
       Outgoing failed = batch.get(firstUnsent);
       a.unconfirmed.values().remove(failed);
-      a.inWindow--;
+      leaveWindow(a, failed);
       complete(failed, "publish failed: " + RmqConnection.describe(r.error), r.error);
       firstUnsent++;
       connection.recycle(a.session, "publishing failed (" + RmqConnection.describe(r.error) + ")");
@@ -310,7 +350,7 @@ final class ConfirmPublisher {
     // not sent: back to the head of the queue, in order, for the next channel
     for (int i = batch.size() - 1; i >= firstUnsent; i--) {
       Outgoing o = batch.get(i);
-      a.inWindow--;
+      leaveWindow(a, o);
       if (!o.done) {
         pending.addFirst(o);
         pendingBytes += o.body.length;
@@ -343,7 +383,7 @@ final class ConfirmPublisher {
   }
 
   private void confirmed(Attached a, Outgoing o, boolean ack) {
-    a.inWindow--;
+    leaveWindow(a, o);
     if (!ack) {
       complete(o, "the broker refused it (negative publisher confirm)", null);
     } else if (o.returned != null) {

@@ -168,7 +168,7 @@ final class RabbitMqConsumerLoop implements ConsumerLoop {
     this.inbox = new ContextInbox(context);
     this.connection = new RmqConnection(vertx, context, settings, "consumer", queue, this::setUp, this::down);
     this.publisher = new ConfirmPublisher(vertx, connection, queue, settings.confirmWindow, settings.maxPendingBytes,
-      settings.sendTimeoutMillis);
+      settings.sendTimeoutMillis, false);
     deadLetterQueues.add(queue + FailurePolicy.DEAD_LETTER_SUFFIX);
   }
 

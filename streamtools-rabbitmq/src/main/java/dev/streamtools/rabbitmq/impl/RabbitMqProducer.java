@@ -42,7 +42,7 @@ final class RabbitMqProducer implements Producer {
     this.context = vertx.getOrCreateContext();
     this.connection = new RmqConnection(vertx, context, settings, "producer", queue, this::setUp, this::down);
     this.publisher = new ConfirmPublisher(vertx, connection, queue, settings.confirmWindow, settings.maxPendingBytes,
-      settings.sendTimeoutMillis);
+      settings.sendTimeoutMillis, true);
     knownExchanges.add("");
     if (settings.exchange != null) {
       knownExchanges.add(settings.exchange);

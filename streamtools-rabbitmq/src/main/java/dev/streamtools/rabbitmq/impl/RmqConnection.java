@@ -49,7 +49,8 @@ import java.util.function.Function;
  *
  * <p>Threading: every method is called on {@link #context()}, and every callback and Future completes there.
  * Blocking amqp-client calls (connect, declare, publish, ack — a socket write can block under TCP or broker
- * flow control) run in order on one worker thread of this connection, never on the event loop.
+ * flow control) run in order on one worker thread of this connection. The one exception is a producer's
+ * publish that cannot block ({@link ConfirmPublisher}).
  */
 final class RmqConnection {
 
@@ -61,6 +62,8 @@ final class RmqConnection {
     final int generation;
     final Connection connection;
     volatile boolean alive = true;
+    /** The broker sent {@code connection.blocked} (a resource alarm) and no {@code connection.unblocked} since. */
+    volatile boolean blocked;
     boolean downNotified;
 
     Session(int generation, Connection connection) {
@@ -272,6 +275,7 @@ final class RmqConnection {
       }
       Session s = new Session(++generation, c);
       c.addShutdownListener(sig -> context.runOnContext(v -> lost(s, sig)));
+      c.addBlockedListener(reason -> s.blocked = true, () -> s.blocked = false);
       if (!c.isOpen()) {
         lost(s, c.getCloseReason());
       }

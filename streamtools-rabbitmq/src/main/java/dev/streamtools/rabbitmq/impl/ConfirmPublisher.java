@@ -39,19 +39,20 @@ import java.util.concurrent.TimeUnit;
  *
  * <p>A producer's publisher publishes on the context itself when that cannot block: the connection is not
  * blocked by the broker ({@code connection.blocked}) and, with this batch, at most
- * {@value #PUBLISH_ON_CONTEXT_BYTES} bytes are unconfirmed on its channel. A confirm means the broker has read
- * the publish and everything before it, so the bytes the broker has not read yet are fewer than that, which a
- * loopback or LAN socket's buffers hold without the write waiting (Linux gives a connection at least 64 KiB of
- * receive window and 16 KiB of send buffer). The worker hop cost a round trip about 40 us, a tenth of it
- * (BENCHMARKS.md). A consumer loop's publisher (retries, dead letters) shares its connection with the acks the
- * worker writes, so it always publishes on the worker.
+ * {@value #PUBLISH_ON_CONTEXT_BYTES} bytes (bodies, plus {@value #FRAME_BYTES_ESTIMATE} each for frames and
+ * properties) are unconfirmed on its channel. A confirm means the broker has read the publish and everything
+ * before it, so what the socket still holds is less than that, which fits its send buffer (16 KiB on Linux
+ * before it grows, kernel overhead included) even before the broker's TCP stack acknowledges a byte: the write
+ * cannot wait. The worker hop cost a round trip about 40 us, a tenth of it (BENCHMARKS.md). A consumer loop's
+ * publisher (retries, dead letters) shares its connection with the acks the worker writes, so it always
+ * publishes on the worker.
  */
 final class ConfirmPublisher {
 
   private static final Logger LOG = LoggerFactory.getLogger(ConfirmPublisher.class);
 
   /** Most unconfirmed bytes on a channel with which a batch is still published on the context. */
-  static final int PUBLISH_ON_CONTEXT_BYTES = 32 * 1024;
+  static final int PUBLISH_ON_CONTEXT_BYTES = 8 * 1024;
   /** What a publish is counted for beyond its body: method and header frames, properties, user headers. */
   private static final int FRAME_BYTES_ESTIMATE = 1024;
 

@@ -21,6 +21,7 @@ import java.util.regex.Matcher;
 import java.util.regex.Pattern;
 
 import static org.assertj.core.api.Assertions.assertThat;
+import static org.junit.jupiter.api.Assumptions.assumeFalse;
 
 /**
  * The shaded jar as a user runs it: {@code java -jar streamtools-runner/target/streamtools-runner.jar}, a
@@ -74,6 +75,8 @@ class RunnableJarIT {
   /** Any other way the JVM exits (here SIGHUP, which the runner leaves to the JVM) still drains first. */
   @Test
   void theShutdownHookStopsGracefullyWhenTheJvmExitsForAnotherReason() throws Exception {
+    // a JVM started with SIGHUP ignored (under nohup) keeps ignoring it, and so does the jar it starts
+    assumeFalse(sighupIgnored(), "SIGHUP is ignored in this process (started under nohup?): the jar would ignore it");
     try (JavaProcess p = jar(Map.of(), "--port", "0", "--interval", "100")) {
       p.awaitLine("an order handled", l -> l.contains("handled order o-1"), STEP);
       Process hup = new ProcessBuilder("kill", "-HUP", Long.toString(p.pid())).inheritIO().start();
@@ -111,6 +114,20 @@ class RunnableJarIT {
       assertThat(p.waitFor(STEP)).as(p.output()).isZero();
       assertThat(p.output()).contains("--produce=N", "--queue-type=TYPE", "QUEUE_TYPE");
     }
+  }
+
+  /** @return whether this process ignores SIGHUP, which the processes it starts inherit (Linux) */
+  private static boolean sighupIgnored() throws Exception {
+    Path status = Path.of("/proc/self/status");
+    if (!Files.exists(status)) {
+      return false;
+    }
+    for (String line : Files.readAllLines(status)) {
+      if (line.startsWith("SigIgn:")) {
+        return (Long.parseUnsignedLong(line.substring("SigIgn:".length()).trim(), 16) & 1L) != 0; // bit 0: SIGHUP
+      }
+    }
+    return false;
   }
 
   private static JavaProcess jar(Map<String, String> env, String... args) throws Exception {

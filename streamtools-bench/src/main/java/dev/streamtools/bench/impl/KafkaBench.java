@@ -15,6 +15,7 @@ import io.vertx.core.json.JsonObject;
 import org.apache.kafka.clients.admin.Admin;
 import org.apache.kafka.clients.admin.AdminClientConfig;
 import org.apache.kafka.clients.admin.NewTopic;
+import org.apache.kafka.clients.admin.TopicDescription;
 import org.apache.kafka.clients.consumer.ConsumerConfig;
 import org.apache.kafka.clients.consumer.ConsumerRecord;
 import org.apache.kafka.clients.consumer.ConsumerRecords;
@@ -76,7 +77,7 @@ public final class KafkaBench {
    * @return the Kafka comparisons
    */
   public static List<Comparison> comparisons(Vertx vertx, BenchOptions o) {
-    Backlog backlog = new Backlog(o.kafkaBacklog);
+    Backlog backlog = new Backlog("consume", o.kafkaBacklog);
     String produce = "acks=all, idempotent, linger.ms=5, batch.size=65536, " + PARTITIONS + " partitions, "
       + PRODUCE_WINDOW + " sends outstanding";
     String same = "; the raw side sends the record streamtools sends (message-id and content-type headers, "
@@ -150,6 +151,20 @@ public final class KafkaBench {
     p.put(AdminClientConfig.BOOTSTRAP_SERVERS_CONFIG, bootstrap());
     try (Admin admin = Admin.create(p)) {
       admin.createTopics(List.of(new NewTopic(topic, partitions, (short) 1))).all().get(60, TimeUnit.SECONDS);
+      // A produce that reached the broker before it knew itself leader got NOT_LEADER_OR_FOLLOWER, and the
+      // idempotent producer's retries then OUT_OF_ORDER_SEQUENCE_NUMBER until the delivery timeout: wait until
+      // the broker answers with a leader for every partition (each describe is a round trip to it).
+      long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(30);
+      while (true) {
+        TopicDescription d = admin.describeTopics(List.of(topic)).allTopicNames().get(30, TimeUnit.SECONDS)
+          .get(topic);
+        if (d.partitions().size() == partitions && d.partitions().stream().allMatch(tp -> tp.leader() != null)) {
+          return;
+        }
+        if (System.nanoTime() > deadline) {
+          throw new IllegalStateException("topic " + topic + " has no leader for every partition after 30 s: " + d);
+        }
+      }
     }
   }
 
@@ -207,16 +222,18 @@ public final class KafkaBench {
 
   /** One backlog topic, filled once, read by every consume round of both sides with a new group. */
   static final class Backlog {
+    final String what;
     final int count;
     String topic;
 
-    Backlog(int count) {
+    Backlog(String what, int count) {
+      this.what = what;
       this.count = count;
     }
 
     synchronized String name() throws Exception {
       for (int attempt = 1; topic == null; attempt++) {
-        String t = topic("consume");
+        String t = topic(what);
         createTopic(t, PARTITIONS);
         long t0 = System.nanoTime();
         try {

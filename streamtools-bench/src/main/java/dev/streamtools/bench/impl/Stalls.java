@@ -311,10 +311,8 @@ public final class Stalls {
 
   private StallResult kafka() throws Exception {
     Vx.requireTransport(Transports.KAFKA);
-    String topic = KafkaBench.topic("stall");
     int backlog = o.stallBacklog;
-    KafkaBench.createTopic(topic, KafkaBench.PARTITIONS);
-    KafkaBench.fill(topic, backlog);
+    String topic = new KafkaBench.Backlog("stall", backlog).name();
     String group = "bench-stall-" + UUID.randomUUID();
     int maxPollIntervalMs = 10_000;
     JsonObject config = KafkaBench.streamtoolsConfig(5).put("KAFKA_GROUP_ID", group)

@@ -72,10 +72,7 @@ class KafkaProducerTest extends KafkaTestSupport {
   @Test
   void aSendToAnUnreachableBrokerFailsInBoundedTime() throws Exception {
     String topic = topic("unreachable");
-    Producer producer = Transports.PRODUCERS.get(Transports.KAFKA).create(vertx, topic, new JsonObject()
-      .put(KafkaTransport.BOOTSTRAP_SERVERS, "127.0.0.1:1")
-      .put(KafkaTransport.CREATE_TOPICS, false)
-      .put("kafka.producer.max.block.ms", 1500));
+    Producer producer = withoutBroker(topic, new JsonObject().put("kafka.producer.max.block.ms", 1500));
     long t0 = System.nanoTime();
     SendException e = failure(producer.send(Message.text("nowhere")), SendException.class);
     long millis = TimeUnit.NANOSECONDS.toMillis(System.nanoTime() - t0);
@@ -116,10 +113,7 @@ class KafkaProducerTest extends KafkaTestSupport {
   @Test
   void aSendThatCannotReachTheBrokerEndsWithItsTimeoutOrTheClose() throws Exception {
     String topic = topic("no-broker");
-    Producer producer = Transports.PRODUCERS.get(Transports.KAFKA).create(vertx, topic, new JsonObject()
-      .put(KafkaTransport.BOOTSTRAP_SERVERS, "127.0.0.1:1")
-      .put(KafkaTransport.CREATE_TOPICS, false)
-      .put(KafkaTransport.CLOSE_TIMEOUT_MS, 1000));
+    Producer producer = withoutBroker(topic, new JsonObject().put(KafkaTransport.CLOSE_TIMEOUT_MS, 1000));
     SendException timedOut = failure(producer.send(Message.text("with a timeout"),
       SendOptions.defaults().timeout(Duration.ofMillis(300))), SendException.class);
     assertThat(timedOut.getMessage()).contains("not handed to the Kafka producer within 300 ms")
@@ -193,6 +187,14 @@ class KafkaProducerTest extends KafkaTestSupport {
     assertThat(log).contains("producer connecting to").contains("consumer connecting to");
     assertThat(log).contains("sasl.jaas.config=[hidden]").contains("ssl.key.password=[hidden]");
     assertThat(log).doesNotContain(secret);
+  }
+
+  /** @return a producer of {@code topic} pointed at a port nobody listens on, not creating topics */
+  private Producer withoutBroker(String topic, JsonObject extra) {
+    return Transports.PRODUCERS.get(Transports.KAFKA).create(vertx, topic, new JsonObject()
+      .put(KafkaTransport.BOOTSTRAP_SERVERS, "127.0.0.1:1")
+      .put(KafkaTransport.CREATE_TOPICS, false)
+      .mergeIn(extra));
   }
 
   private static <E extends Throwable> E failure(Future<?> future, Class<E> type) throws Exception {

@@ -38,9 +38,10 @@ import java.util.concurrent.LinkedBlockingQueue;
  *   the revoked partitions, let their in-flight records finish, and name what may be committed, then commits it
  *   before giving the partitions up, as Kafka's rebalance protocol intends.</li>
  *   <li>Every assignment of a partition gets a new generation number. Pause, resume, seek and commit requests
- *   carry the generation they were computed for ({@link TaggedPartitions}, {@link TaggedOffsets}); those for a partition that has since been
- *   revoked (and perhaps assigned again) are dropped here, where the assignment is known exactly. A stale commit
- *   can therefore never move a new owner's offset back, nor a stale pause stall a fresh assignment.</li>
+ *   carry the generation they were computed for ({@link TaggedPartitions}, {@link TaggedOffsets}); those for a
+ *   partition that has since been revoked (and perhaps assigned again) are dropped here, where the assignment is
+ *   known exactly. A stale commit can therefore never move a new owner's offset back, nor a stale pause stall a
+ *   fresh assignment.</li>
  * </ul>
  *
  * <p>Thread safety: the methods may be called from any thread, and their requests run on the poll thread in the

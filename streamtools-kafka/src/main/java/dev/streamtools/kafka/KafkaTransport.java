@@ -20,7 +20,10 @@ import java.util.Set;
  * producer), with its partition and offset, and fails with a {@link dev.streamtools.SendException} otherwise.
  * Sends never block a thread: a record the Kafka producer has no room for yet (metadata, {@code buffer.memory})
  * waits, in order, for up to {@code max.block.ms}. {@code KafkaProducer.send} runs on the producer's event loop,
- * so a pass-through {@code partitioner.class} or {@code interceptor.classes} must not block either. A
+ * so a pass-through {@code partitioner.class} or {@code interceptor.classes} must not block either. While a
+ * record waits, each offer the client refuses (1 to 50 ms apart) counts in the producer's
+ * {@code record-error-rate} metric and reaches an interceptor's {@code onSendError}, as the client reports it;
+ * only the send's own Future says whether the record was finally sent. A
  * consumer loop is one member of its consumer group and commits offsets itself, only up to the first record
  * whose handler has not finished (at-least-once: a crash or a lost partition redelivers what was handled
  * after the last commit, never skips anything). With the default one record in flight per partition, records

@@ -608,7 +608,8 @@ public final class KafkaBench {
     private final AtomicInteger pendingParts = new AtomicInteger();
     private final java.util.concurrent.BlockingQueue<ConsumerRecords<byte[], byte[]>> batches =
       new java.util.concurrent.ArrayBlockingQueue<>(HANDOFF_BATCHES);
-    private final Map<TopicPartition, OffsetAndMetadata> handledOffsets = new ConcurrentHashMap<>();
+    // shared by the poll and handler threads only with handOff; the plain raw side keeps its plain map
+    private final Map<TopicPartition, OffsetAndMetadata> handledOffsets;
     private KafkaProducer<byte[], byte[]> producer;
     private Thread poller;
     private Thread handler;
@@ -618,6 +619,7 @@ public final class KafkaBench {
     RawRtt(BenchOptions o, boolean handOff) {
       this.o = o;
       this.handOff = handOff;
+      this.handledOffsets = handOff ? new ConcurrentHashMap<>() : new HashMap<>();
     }
 
     @Override

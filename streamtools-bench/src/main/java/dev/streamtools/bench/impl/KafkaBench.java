@@ -38,10 +38,14 @@ import java.util.Map;
 import java.util.Properties;
 import java.util.Set;
 import java.util.UUID;
+import java.util.concurrent.ArrayBlockingQueue;
+import java.util.concurrent.BlockingQueue;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.Semaphore;
 import java.util.concurrent.ThreadLocalRandom;
 import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.atomic.AtomicInteger;
 import java.util.concurrent.atomic.AtomicLong;
 import java.util.concurrent.atomic.AtomicReference;
@@ -109,6 +113,14 @@ public final class KafkaBench {
         + "handlers off the poll thread must; handled offsets committed on the poll thread every "
         + COMMIT_INTERVAL_MS + " ms", Goal.none(),
         new RawHandOffConsume(backlog), new StConsume(vertx, o, backlog), false),
+      new Comparison("kafka.consume.eventloop", "the backlog above; the raw side is threaded as streamtools' loop "
+        + "is, with none of its work per record: the poll thread polls when an event loop asks, "
+        + EVENT_LOOP_POLLS_AHEAD + " polls ahead, and the event loop counts each batch's records", Goal.none(),
+        new RawEventLoopConsume(vertx, backlog, EVENT_LOOP_POLLS_AHEAD), new StConsume(vertx, o, backlog), false),
+      new Comparison("kafka.consume.eventloop.deep", "the backlog above; the raw side as in kafka.consume.eventloop, "
+        + "but " + EVENT_LOOP_DEEP_POLLS_AHEAD + " polls ahead: what asking further ahead gives that threading",
+        Goal.none(), new RawEventLoopConsume(vertx, backlog, EVENT_LOOP_DEEP_POLLS_AHEAD),
+        new StConsume(vertx, o, backlog), false),
       new Comparison("kafka.consume.vertx-client", "the backlog above; the raw side is vertx-kafka-client used "
         + "directly: what running on Vert.x costs", Goal.none(),
         new VertxKafkaClientSides.Consume(vertx, backlog), new StConsume(vertx, o, backlog), false),
@@ -376,6 +388,10 @@ public final class KafkaBench {
 
   /** Polled batches the hand-off reference lets wait for its handler thread. */
   static final int HANDOFF_BATCHES = 2;
+  /** Polls the event-loop reference asks ahead: as the streamtools loop's POLLS_AHEAD. */
+  static final int EVENT_LOOP_POLLS_AHEAD = 2;
+  /** ... and in its deep variant, which sizes what asking further ahead would give. */
+  static final int EVENT_LOOP_DEEP_POLLS_AHEAD = 16;
 
   /**
    * A raw KafkaConsumer whose poll thread hands each batch to a handler thread: the least any toolkit pays that
@@ -403,10 +419,10 @@ public final class KafkaBench {
 
     @Override
     public RoundResult round(int index) throws Exception {
-      java.util.concurrent.ArrayBlockingQueue<ConsumerRecords<byte[], byte[]>> batches =
-        new java.util.concurrent.ArrayBlockingQueue<>(HANDOFF_BATCHES);
+      ArrayBlockingQueue<ConsumerRecords<byte[], byte[]>> batches =
+        new ArrayBlockingQueue<>(HANDOFF_BATCHES);
       Map<TopicPartition, OffsetAndMetadata> handledOffsets = new ConcurrentHashMap<>();
-      java.util.concurrent.atomic.AtomicBoolean stop = new java.util.concurrent.atomic.AtomicBoolean();
+      AtomicBoolean stop = new AtomicBoolean();
       CompletableFuture<Void> pollerDone = new CompletableFuture<>();
       Thread poller = new Thread(() -> {
         try (KafkaConsumer<byte[], byte[]> c = new KafkaConsumer<>(consumerProps(group + "-" + index),
@@ -459,6 +475,103 @@ public final class KafkaBench {
       }
       pollerDone.get(30, TimeUnit.SECONDS);
       return new RoundResult(handled - 1, last - first, Double.NaN, Double.NaN, 0);
+    }
+
+    @Override
+    public void close() {
+    }
+  }
+
+  /**
+   * A raw KafkaConsumer threaded as streamtools' Kafka loop is, with none of its work per record: the poll thread
+   * polls only when the event loop asks, some polls ahead ({@value #EVENT_LOOP_POLLS_AHEAD} as streamtools, or
+   * {@value #EVENT_LOOP_DEEP_POLLS_AHEAD}), and hands each batch to the
+   * event loop (one context task per poll), which counts the records, notes their offsets and asks for the next
+   * poll. Handled offsets are committed by the poll thread every {@value #COMMIT_INTERVAL_MS} ms. What this side
+   * loses against the plain raw loop is the cost of running handlers on a Vert.x event loop with a poll bound;
+   * what streamtools loses against it is streamtools' own work per record.
+   */
+  private static final class RawEventLoopConsume implements Side {
+    private final Vertx vertx;
+    private final Backlog backlog;
+    private final int pollsAhead;
+    private final String group = "bench-eventloop-" + UUID.randomUUID();
+    private Context context;
+
+    RawEventLoopConsume(Vertx vertx, Backlog backlog, int pollsAhead) {
+      this.vertx = vertx;
+      this.backlog = backlog;
+      this.pollsAhead = pollsAhead;
+    }
+
+    @Override
+    public String label() {
+      return "KafkaConsumer poll thread (poll 100 ms), polling when the event loop asks, " + pollsAhead
+        + " polls ahead -> runOnContext per poll -> record count on the event loop; commitAsync of handled offsets "
+        + "every " + COMMIT_INTERVAL_MS + " ms on the poll thread";
+    }
+
+    @Override
+    public void open() throws Exception {
+      backlog.name();
+      context = Vx.newContext(vertx);
+    }
+
+    @Override
+    public RoundResult round(int index) throws Exception {
+      Semaphore pollsAsked = new Semaphore(pollsAhead);
+      Map<TopicPartition, OffsetAndMetadata> handledOffsets = new ConcurrentHashMap<>();
+      AtomicBoolean stop = new AtomicBoolean();
+      CompletableFuture<Void> pollerDone = new CompletableFuture<>();
+      CompletableFuture<Void> all = new CompletableFuture<>();
+      Tally tally = new Tally();
+      Thread poller = new Thread(() -> {
+        try (KafkaConsumer<byte[], byte[]> c = new KafkaConsumer<>(consumerProps(group + "-" + index),
+          new ByteArrayDeserializer(), new ByteArrayDeserializer())) {
+          c.subscribe(List.of(backlog.name()));
+          long nextCommit = System.nanoTime() + TimeUnit.MILLISECONDS.toNanos(COMMIT_INTERVAL_MS);
+          while (!stop.get()) {
+            if (pollsAsked.tryAcquire(100, TimeUnit.MILLISECONDS)) {
+              ConsumerRecords<byte[], byte[]> records = c.poll(Duration.ofMillis(100));
+              context.runOnContext(v -> {
+                // plain fields, as streamtools' handler in this comparison: only this context touches them
+                for (ConsumerRecord<byte[], byte[]> r : records) {
+                  long n = ++tally.handled;
+                  if (n == 1) {
+                    tally.first = System.nanoTime();
+                  }
+                  handledOffsets.put(new TopicPartition(r.topic(), r.partition()),
+                    new OffsetAndMetadata(r.offset() + 1));
+                  if (n == backlog.count) {
+                    tally.last = System.nanoTime();
+                    all.complete(null);
+                  }
+                }
+                pollsAsked.release();
+              });
+            }
+            if (System.nanoTime() >= nextCommit && !handledOffsets.isEmpty()) {
+              c.commitAsync(new HashMap<>(handledOffsets), null);
+              nextCommit = System.nanoTime() + TimeUnit.MILLISECONDS.toNanos(COMMIT_INTERVAL_MS);
+            }
+          }
+          c.commitSync(new HashMap<>(handledOffsets));
+          pollerDone.complete(null);
+        } catch (Exception e) {
+          pollerDone.completeExceptionally(e);
+          all.completeExceptionally(e);
+        }
+      }, "bench-kafka-eventloop-poller");
+      poller.start();
+      try {
+        all.get(120, TimeUnit.SECONDS);
+      } finally {
+        stop.set(true);
+        poller.join(TimeUnit.SECONDS.toMillis(30));
+      }
+      pollerDone.get(30, TimeUnit.SECONDS);
+      // read on this thread after the context completed `all`, which published them
+      return new RoundResult(tally.handled - 1, tally.last - tally.first, Double.NaN, Double.NaN, 0);
     }
 
     @Override
@@ -606,8 +719,8 @@ public final class KafkaBench {
     private final byte[] body = Payloads.json(100).getBytes();
     private final AtomicReference<Consumer<Throwable>> waiting = new AtomicReference<>();
     private final AtomicInteger pendingParts = new AtomicInteger();
-    private final java.util.concurrent.BlockingQueue<ConsumerRecords<byte[], byte[]>> batches =
-      new java.util.concurrent.ArrayBlockingQueue<>(HANDOFF_BATCHES);
+    private final BlockingQueue<ConsumerRecords<byte[], byte[]>> batches =
+      new ArrayBlockingQueue<>(HANDOFF_BATCHES);
     // shared by the poll and handler threads only with handOff; the plain raw side keeps its plain map
     private final Map<TopicPartition, OffsetAndMetadata> handledOffsets;
     private KafkaProducer<byte[], byte[]> producer;

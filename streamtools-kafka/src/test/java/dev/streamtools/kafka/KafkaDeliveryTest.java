@@ -373,6 +373,29 @@ class KafkaDeliveryTest extends KafkaTestSupport {
     join(loop.close());
   }
 
+  @Test
+  void aLoopThatConsumedABacklogClosesWithinOnePoll() throws Exception {
+    String topic = topic("close-after-backlog");
+    Producer producer = producer(topic, new JsonObject());
+    Map<String, SendResult> sent = sendKeyed(producer, 2000, 30);
+    Tally tally = new Tally();
+    // a handler that takes every record at once makes the loop ask many polls ahead; on the caught-up topic each
+    // of them would wait the whole poll timeout
+    long pollTimeoutMillis = 3000;
+    KafkaConsumerLoop loop = startLoop(topic, new JsonObject().put(KafkaTransport.POLL_TIMEOUT_MS, pollTimeoutMillis),
+      RouteOptions.defaults(), tally.handler());
+    await().atMost(WAIT).until(() -> tally.ids().size() >= sent.size());
+
+    long t0 = System.nanoTime();
+    loop.close().toCompletionStage().toCompletableFuture().get(3 * pollTimeoutMillis, TimeUnit.MILLISECONDS);
+    long closeMillis = TimeUnit.NANOSECONDS.toMillis(System.nanoTime() - t0);
+    System.out.printf("close after a backlog of %d: %d ms (poll timeout %d ms)%n", sent.size(), closeMillis,
+      pollTimeoutMillis);
+    assertThat(tally.ids()).isEqualTo(sent.keySet());
+    assertThat(tally.duplicates()).isZero();
+    awaitAllCommitted("streamtools-" + topic, topic, 3);
+  }
+
   private static List<Thread> pollThreads(String name) {
     return Thread.getAllStackTraces().keySet().stream()
       .filter(t -> t.getName().equals(name) && t.isAlive())

@@ -160,6 +160,17 @@ final class GroupConsumer {
     });
   }
 
+  /**
+   * Answers the polls asked and not yet made with no records, once the poll being made (if one is) returns.
+   */
+  void cancelPolls() {
+    ask(() -> {
+      while (pollsAsked.poll() != null) {
+        inbox.submit(() -> polled.records(ConsumerRecords.empty(), List.of()));
+      }
+    });
+  }
+
   /** Pauses; a {@link TaggedPartitions} may also carry seeks back, made if their partition is current. */
   void pause(TaggedPartitions partitions) {
     ask(() -> {

@@ -42,7 +42,8 @@ import java.util.concurrent.TimeoutException;
  *   <li>The loop asks for each poll itself ({@link #maybePoll()}): the next one while fewer than
  *   {@code maxInFlight} fetched records wait, so memory is bounded by about {@code 2 x maxInFlight} records plus
  *   two {@code max.poll.records} batches (while the handler keeps up, the next batch is fetched while one is
- *   handed over). It never stops asking: when the handler makes no room in time, the loop polls anyway with
+ *   handed over), or sixteen for about a second after a handler that took every record on arrival slows down
+ *   (see {@link #maybePoll()}). It never stops asking: when the handler makes no room in time, the loop polls anyway with
  *   <em>partitions</em> paused ({@link #applyPauses}), so polling — and group membership — stays alive however
  *   slow the handler is. A partition that keeps more than its share for a second gives the rest back (a seek
  *   back), so one stalled key does not stall the other partitions, and a stalled handler holds at most
@@ -72,6 +73,9 @@ public final class KafkaConsumerLoop implements ConsumerLoop {
   private static final long MAX_POLL_BACKOFF_MS = 30_000;
   private static final long MIN_REDELIVERY_MS = 1_000;
   private static final int POLLS_AHEAD = 2;
+  private static final int DEEP_POLLS_AHEAD = 16;
+  // Polls asked ahead hold what they bring if the handler slows down: deep asking only while polls are this small
+  private static final long DEEP_POLL_MAX_BYTES = 1 << 20;
   // A partition paused this long with more waiting records than its share gives the excess back (a seek)
   private static final long GIVE_BACK_AFTER_NANOS = TimeUnit.SECONDS.toNanos(1);
 
@@ -101,6 +105,7 @@ public final class KafkaConsumerLoop implements ConsumerLoop {
   private boolean pumping;
   private boolean pumpAgain;
   private int pollsInFlight;
+  private boolean keepingUp;
   private boolean polling;
   private long holdTimer = -1;
   private long pollBackoffTimer = -1;
@@ -271,6 +276,14 @@ public final class KafkaConsumerLoop implements ConsumerLoop {
    * {@code maxInFlight} fetched records wait for the handler (those of partitions waiting for a retry backoff
    * not counted). Held records so stay below {@code maxInFlight} plus two {@code max.poll.records} batches.
    *
+   * <p>While the handler takes every record of each poll as it arrives and polls bring records (at most
+   * {@value #DEEP_POLL_MAX_BYTES} bytes of keys and values each), it asks up to {@value #DEEP_POLLS_AHEAD} polls
+   * ahead instead: the poll thread then seldom waits for the next request, and every wait costs both threads a
+   * wake-up (on a 2-core machine, 2 polls ahead consumed a backlog at 0.63-0.71 of the raw client's rate and 16 at
+   * 0.76-0.86; BENCHMARKS.md). A handler that then slows down may hold up to {@value #DEEP_POLLS_AHEAD} polls'
+   * records until the give-back below returns the excess, within about a second; an empty poll or a record left
+   * waiting goes back to {@value #POLLS_AHEAD}.
+   *
    * <p>While they do not, the next poll waits for the handler rather than pausing partitions: a paused
    * partition gets no fetch requests, so pausing a partition at every batch and resuming it when the batch was
    * taken stalled its fetches each time (a backlog was consumed at about half the raw client's rate). Only when
@@ -288,7 +301,8 @@ public final class KafkaConsumerLoop implements ConsumerLoop {
     if (!polling || pollBackoffTimer != -1) {
       return;
     }
-    while (pollsInFlight < POLLS_AHEAD) {
+    int ahead = keepingUp ? DEEP_POLLS_AHEAD : POLLS_AHEAD;
+    while (pollsInFlight < ahead) {
       if (movableWaiting() >= options.maxInFlight()) {
         if (pollsInFlight == 0 && holdTimer == -1) {
           holdTimer = vertx.setTimer(config.pollTimeout().toMillis(), id -> {
@@ -365,6 +379,8 @@ public final class KafkaConsumerLoop implements ConsumerLoop {
     if (consumer == null || pollsInFlight == 0) {
       return Future.succeededFuture();
     }
+    // each poll asked ahead on an idle topic would take KAFKA_POLL_TIMEOUT_MS
+    consumer.cancelPolls();
     if (pollStopped == null) {
       pollStopped = Promise.promise();
     }
@@ -450,8 +466,10 @@ public final class KafkaConsumerLoop implements ConsumerLoop {
 
   private void onRecords(ConsumerRecords<byte[], byte[]> records) {
     if (records.isEmpty()) {
+      keepingUp = false;
       return;
     }
+    long bytes = 0;
     for (TopicPartition tp : records.partitions()) {
       List<ConsumerRecord<byte[], byte[]>> list = records.records(tp);
       PartitionState ps = partitions.get(tp);
@@ -464,10 +482,12 @@ public final class KafkaConsumerLoop implements ConsumerLoop {
       }
       for (ConsumerRecord<byte[], byte[]> r : list) {
         ps.enqueue(r);
+        bytes += Math.max(0, r.serializedKeySize()) + Math.max(0, r.serializedValueSize());
       }
       received += list.size();
     }
     pump();
+    keepingUp = bytes <= DEEP_POLL_MAX_BYTES && movableWaiting() == 0;
   }
 
   /** Hands records to the dispatcher while it has room: retries first, then partitions in turn. */

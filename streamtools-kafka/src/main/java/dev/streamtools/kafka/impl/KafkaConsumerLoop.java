@@ -43,8 +43,8 @@ import java.util.concurrent.TimeoutException;
  *   {@code maxInFlight} fetched records wait, so memory is bounded by about {@code 2 x maxInFlight} records plus
  *   two {@code max.poll.records} batches (while the handler keeps up, the next batch is fetched while one is
  *   handed over), or sixteen for about a second after a handler that took every record on arrival slows down
- *   (see {@link #maybePoll()}). It never stops asking: when the handler makes no room in time, the loop polls anyway with
- *   <em>partitions</em> paused ({@link #applyPauses}), so polling — and group membership — stays alive however
+ *   (see {@link #maybePoll()}). It never stops asking: when the handler makes no room in time, the loop polls
+ *   anyway with <em>partitions</em> paused ({@link #applyPauses}), so polling — and group membership — stays alive however
  *   slow the handler is. A partition that keeps more than its share for a second gives the rest back (a seek
  *   back), so one stalled key does not stall the other partitions, and a stalled handler holds at most
  *   {@code maxInFlight} records.</li>
@@ -282,7 +282,8 @@ public final class KafkaConsumerLoop implements ConsumerLoop {
    * wake-up (on a 2-core machine, 2 polls ahead consumed a backlog at 0.63-0.71 of the raw client's rate and 16 at
    * 0.76-0.86; BENCHMARKS.md). A handler that then slows down may hold up to {@value #DEEP_POLLS_AHEAD} polls'
    * records until the give-back below returns the excess, within about a second; an empty poll or a record left
-   * waiting goes back to {@value #POLLS_AHEAD}.
+   * waiting (in any partition, one whose records wait for a retry backoff included) goes back to
+   * {@value #POLLS_AHEAD}.
    *
    * <p>While they do not, the next poll waits for the handler rather than pausing partitions: a paused
    * partition gets no fetch requests, so pausing a partition at every batch and resuming it when the batch was
@@ -372,6 +373,15 @@ public final class KafkaConsumerLoop implements ConsumerLoop {
       }
     }
     return movable;
+  }
+
+  private boolean noneWaiting() {
+    for (PartitionState ps : partitions.values()) {
+      if (!ps.queue.isEmpty()) {
+        return false;
+      }
+    }
+    return true;
   }
 
   private Future<Void> stopPollLoop() {
@@ -487,7 +497,7 @@ public final class KafkaConsumerLoop implements ConsumerLoop {
       received += list.size();
     }
     pump();
-    keepingUp = bytes <= DEEP_POLL_MAX_BYTES && movableWaiting() == 0;
+    keepingUp = bytes <= DEEP_POLL_MAX_BYTES && noneWaiting();
   }
 
   /** Hands records to the dispatcher while it has room: retries first, then partitions in turn. */

@@ -403,6 +403,45 @@ public final class KafkaBench {
   /** ... and in its deep variant, which sizes what asking further ahead would give. */
   static final int EVENT_LOOP_DEEP_POLLS_AHEAD = 16;
 
+  /** One step of a reference side's poll thread: a poll, and handing its records over. */
+  private interface PollStep {
+    void run(KafkaConsumer<byte[], byte[]> consumer) throws Exception;
+  }
+
+  /**
+   * Starts the poll thread of a reference side that handles records on another thread: it subscribes a new
+   * consumer in {@code group} to the backlog, runs {@code step} until {@code stop} is set, and commits
+   * {@code handledOffsets} (filled by the handling thread) every {@value #COMMIT_INTERVAL_MS} ms and once more
+   * before it closes the consumer.
+   *
+   * @return completes when the consumer is closed, or with what the thread threw
+   */
+  private static CompletableFuture<Void> startPollThread(String name, String group, Backlog backlog,
+                                                         AtomicBoolean stop,
+                                                         Map<TopicPartition, OffsetAndMetadata> handledOffsets,
+                                                         PollStep step) {
+    CompletableFuture<Void> done = new CompletableFuture<>();
+    new Thread(() -> {
+      try (KafkaConsumer<byte[], byte[]> c = new KafkaConsumer<>(consumerProps(group), new ByteArrayDeserializer(),
+        new ByteArrayDeserializer())) {
+        c.subscribe(List.of(backlog.name()));
+        long nextCommit = System.nanoTime() + TimeUnit.MILLISECONDS.toNanos(COMMIT_INTERVAL_MS);
+        while (!stop.get()) {
+          step.run(c);
+          if (System.nanoTime() >= nextCommit && !handledOffsets.isEmpty()) {
+            c.commitAsync(new HashMap<>(handledOffsets), null);
+            nextCommit = System.nanoTime() + TimeUnit.MILLISECONDS.toNanos(COMMIT_INTERVAL_MS);
+          }
+        }
+        c.commitSync(new HashMap<>(handledOffsets));
+        done.complete(null);
+      } catch (Exception e) {
+        done.completeExceptionally(e);
+      }
+    }, name).start();
+    return done;
+  }
+
   /**
    * A raw KafkaConsumer whose poll thread hands each batch to a handler thread: the least any toolkit pays that
    * does not run handlers on the poll thread. Offsets handled are committed by the poll thread, which alone may
@@ -433,29 +472,13 @@ public final class KafkaBench {
         new ArrayBlockingQueue<>(HANDOFF_BATCHES);
       Map<TopicPartition, OffsetAndMetadata> handledOffsets = new ConcurrentHashMap<>();
       AtomicBoolean stop = new AtomicBoolean();
-      CompletableFuture<Void> pollerDone = new CompletableFuture<>();
-      Thread poller = new Thread(() -> {
-        try (KafkaConsumer<byte[], byte[]> c = new KafkaConsumer<>(consumerProps(group + "-" + index),
-          new ByteArrayDeserializer(), new ByteArrayDeserializer())) {
-          c.subscribe(List.of(backlog.name()));
-          long nextCommit = System.nanoTime() + TimeUnit.MILLISECONDS.toNanos(COMMIT_INTERVAL_MS);
-          while (!stop.get()) {
-            ConsumerRecords<byte[], byte[]> records = c.poll(Duration.ofMillis(100));
-            if (!records.isEmpty()) {
-              batches.put(records);
-            }
-            if (System.nanoTime() >= nextCommit && !handledOffsets.isEmpty()) {
-              c.commitAsync(new HashMap<>(handledOffsets), null);
-              nextCommit = System.nanoTime() + TimeUnit.MILLISECONDS.toNanos(COMMIT_INTERVAL_MS);
-            }
+      CompletableFuture<Void> pollerDone = startPollThread("bench-kafka-handoff-poller", group + "-" + index,
+        backlog, stop, handledOffsets, c -> {
+          ConsumerRecords<byte[], byte[]> records = c.poll(Duration.ofMillis(100));
+          if (!records.isEmpty()) {
+            batches.put(records);
           }
-          c.commitSync(new HashMap<>(handledOffsets));
-          pollerDone.complete(null);
-        } catch (Exception e) {
-          pollerDone.completeExceptionally(e);
-        }
-      }, "bench-kafka-handoff-poller");
-      poller.start();
+        });
       long first = 0;
       long last = 0;
       long handled = 0;
@@ -480,8 +503,7 @@ public final class KafkaBench {
         }
       } finally {
         stop.set(true);
-        batches.clear();
-        poller.join(TimeUnit.SECONDS.toMillis(30));
+        batches.clear(); // a poll thread blocked in put() sees the stop
       }
       pollerDone.get(30, TimeUnit.SECONDS);
       return new RoundResult(handled - 1, last - first, Double.NaN, Double.NaN, 0);
@@ -532,52 +554,39 @@ public final class KafkaBench {
       Semaphore pollsAsked = new Semaphore(pollsAhead);
       Map<TopicPartition, OffsetAndMetadata> handledOffsets = new ConcurrentHashMap<>();
       AtomicBoolean stop = new AtomicBoolean();
-      CompletableFuture<Void> pollerDone = new CompletableFuture<>();
       CompletableFuture<Void> all = new CompletableFuture<>();
       Tally tally = new Tally();
-      Thread poller = new Thread(() -> {
-        try (KafkaConsumer<byte[], byte[]> c = new KafkaConsumer<>(consumerProps(group + "-" + index),
-          new ByteArrayDeserializer(), new ByteArrayDeserializer())) {
-          c.subscribe(List.of(backlog.name()));
-          long nextCommit = System.nanoTime() + TimeUnit.MILLISECONDS.toNanos(COMMIT_INTERVAL_MS);
-          while (!stop.get()) {
-            if (pollsAsked.tryAcquire(100, TimeUnit.MILLISECONDS)) {
-              ConsumerRecords<byte[], byte[]> records = c.poll(Duration.ofMillis(100));
-              context.runOnContext(v -> {
-                // plain fields, as streamtools' handler in this comparison: only this context touches them
-                for (ConsumerRecord<byte[], byte[]> r : records) {
-                  long n = ++tally.handled;
-                  if (n == 1) {
-                    tally.first = System.nanoTime();
-                  }
-                  handledOffsets.put(new TopicPartition(r.topic(), r.partition()),
-                    new OffsetAndMetadata(r.offset() + 1));
-                  if (n == backlog.count) {
-                    tally.last = System.nanoTime();
-                    all.complete(null);
-                  }
-                }
-                pollsAsked.release();
-              });
-            }
-            if (System.nanoTime() >= nextCommit && !handledOffsets.isEmpty()) {
-              c.commitAsync(new HashMap<>(handledOffsets), null);
-              nextCommit = System.nanoTime() + TimeUnit.MILLISECONDS.toNanos(COMMIT_INTERVAL_MS);
-            }
+      CompletableFuture<Void> pollerDone = startPollThread("bench-kafka-eventloop-poller", group + "-" + index,
+        backlog, stop, handledOffsets, c -> {
+          if (!pollsAsked.tryAcquire(100, TimeUnit.MILLISECONDS)) {
+            return;
           }
-          c.commitSync(new HashMap<>(handledOffsets));
-          pollerDone.complete(null);
-        } catch (Exception e) {
-          pollerDone.completeExceptionally(e);
+          ConsumerRecords<byte[], byte[]> records = c.poll(Duration.ofMillis(100));
+          context.runOnContext(v -> {
+            // plain fields, as streamtools' handler in this comparison: only this context touches them
+            for (ConsumerRecord<byte[], byte[]> r : records) {
+              long n = ++tally.handled;
+              if (n == 1) {
+                tally.first = System.nanoTime();
+              }
+              handledOffsets.put(new TopicPartition(r.topic(), r.partition()), new OffsetAndMetadata(r.offset() + 1));
+              if (n == backlog.count) {
+                tally.last = System.nanoTime();
+                all.complete(null);
+              }
+            }
+            pollsAsked.release();
+          });
+        });
+      pollerDone.whenComplete((v, e) -> {
+        if (e != null) {
           all.completeExceptionally(e);
         }
-      }, "bench-kafka-eventloop-poller");
-      poller.start();
+      });
       try {
         all.get(120, TimeUnit.SECONDS);
       } finally {
         stop.set(true);
-        poller.join(TimeUnit.SECONDS.toMillis(30));
       }
       pollerDone.get(30, TimeUnit.SECONDS);
       // read on this thread after the context completed `all`, which published them

@@ -157,4 +157,53 @@ class DispatcherImplTest {
     vertx.eventBus().send("dispatch-test", "go");
     assertThat(counts.get(5, TimeUnit.SECONDS)).containsExactly(1, 0);
   }
+
+  @Test
+  void deliveriesThatWaitedForASlotEachGetTheirOwnOutcome() throws Exception {
+    List<Promise<Void>> inHandler = new CopyOnWriteArrayList<>();
+    Dispatcher dispatcher = Dispatcher.create(context, "test", "q", m -> {
+      switch (m.body().toString()) {
+        case "slow":
+          Promise<Void> p = Promise.promise();
+          inHandler.add(p);
+          return p.future();
+        case "bad":
+          throw new IllegalArgumentException("bad input");
+        default:
+          return Future.succeededFuture();
+      }
+    }, RouteOptions.defaults().maxInFlight(1));
+    RecordingDelivery slow = new RecordingDelivery() {
+      final Message message = Message.text("slow");
+
+      @Override
+      public Message message() {
+        return message;
+      }
+    };
+    RecordingDelivery bad = new RecordingDelivery() {
+      final Message message = Message.text("bad");
+
+      @Override
+      public Message message() {
+        return message;
+      }
+    };
+    RecordingDelivery good = new RecordingDelivery();
+
+    List<Future<Outcome>> outcomes = onContext(() -> List.of(dispatcher.dispatch(slow), dispatcher.dispatch(bad),
+      dispatcher.dispatch(good)));
+    assertThat(onContext(dispatcher::pending)).isEqualTo(2);
+    assertThat(outcomes).noneMatch(Future::isComplete);
+
+    context.runOnContext(v -> inHandler.get(0).complete());
+    List<Outcome> settled = new ArrayList<>();
+    for (Future<Outcome> f : outcomes) {
+      settled.add(f.toCompletionStage().toCompletableFuture().get(5, TimeUnit.SECONDS));
+    }
+    assertThat(settled).containsExactly(Outcome.ACKED, Outcome.RETRIED, Outcome.ACKED);
+    assertThat(bad.calls).containsExactly("retry");
+    assertThat(onContext(dispatcher::inFlight)).isZero();
+    assertThat(onContext(dispatcher::hasCapacity)).isTrue();
+  }
 }

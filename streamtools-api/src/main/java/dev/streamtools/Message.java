@@ -1,5 +1,7 @@
 package dev.streamtools;
 
+import dev.streamtools.impl.ReceivedMessages;
+import dev.streamtools.impl.WireFields;
 import io.vertx.core.buffer.Buffer;
 import io.vertx.core.json.DecodeException;
 import io.vertx.core.json.Json;
@@ -23,6 +25,9 @@ import java.util.concurrent.ThreadLocalRandom;
  * return modified copies.
  *
  * <p>{@link #id()} is always set: a message built without one gets a random UUID.
+ *
+ * <p>A message a transport received may decode each field from its record when the field is first read (the
+ * Kafka transport does): a handler pays only for the fields it reads, and a field reads the same from any thread.
  */
 public final class Message {
 
@@ -41,6 +46,19 @@ public final class Message {
   private final String correlationId;
   private final Instant timestamp;
   private final Map<String, String> headers;
+  // A received message's other fields are decoded from its record when first read: the fields above are null
+  // then, and the ones below cache what was decoded. The caches are racy like String.hashCode's: each value is
+  // immutable, so a thread that sees the reference sees the whole value, and two threads decoding at once get
+  // equal values. The body is the exception: a Buffer is mutable, so it is decoded once, under the lock.
+  private final WireFields wire;
+  private String wireKey;
+  private Instant wireTimestamp;
+  private WireFields.Headers wireHeaders;
+  private volatile Buffer wireBody;
+
+  static {
+    ReceivedMessages.install(Message::new);
+  }
 
   private Message(Builder b) {
     this(b.id != null ? b.id : randomId(), b.body != null ? b.body : Buffer.buffer(), b.contentType, b.key,
@@ -59,6 +77,28 @@ public final class Message {
     this.correlationId = correlationId;
     this.timestamp = timestamp;
     this.headers = headers;
+    this.wire = null;
+  }
+
+  private Message(String queue, WireFields wire) {
+    this.id = null;
+    this.body = null;
+    this.contentType = null;
+    this.key = null;
+    this.queue = queue;
+    this.correlationId = null;
+    this.timestamp = null;
+    this.headers = null;
+    this.wire = wire;
+  }
+
+  private WireFields.Headers wireHeaders() {
+    WireFields.Headers h = wireHeaders;
+    if (h == null) {
+      h = wire.headers();
+      wireHeaders = h;
+    }
+    return h;
   }
 
   /**
@@ -111,12 +151,25 @@ public final class Message {
 
   /** @return the message id: taken from the protocol's message-id header, or generated */
   public String id() {
-    return id;
+    return wire == null ? id : wireHeaders().id();
   }
 
   /** @return the body, exactly the bytes that travel on the wire */
   public Buffer body() {
-    return body;
+    if (wire == null) {
+      return body;
+    }
+    Buffer b = wireBody;
+    if (b == null) {
+      synchronized (wire) {
+        b = wireBody;
+        if (b == null) {
+          b = wire.body();
+          wireBody = b;
+        }
+      }
+    }
+    return b;
   }
 
   /**
@@ -127,7 +180,7 @@ public final class Message {
    */
   public JsonObject json() {
     try {
-      Object decoded = Json.decodeValue(body);
+      Object decoded = Json.decodeValue(body());
       if (decoded instanceof JsonObject) {
         return (JsonObject) decoded;
       }
@@ -150,16 +203,16 @@ public final class Message {
   public <T> T as(Class<T> type) {
     Objects.requireNonNull(type, "type");
     if (type == Buffer.class) {
-      return (T) body;
+      return (T) body();
     }
     if (type == String.class) {
-      return (T) body.toString(StandardCharsets.UTF_8);
+      return (T) body().toString(StandardCharsets.UTF_8);
     }
     if (type == JsonObject.class) {
       return (T) json();
     }
     try {
-      T value = Json.decodeValue(body, type);
+      T value = Json.decodeValue(body(), type);
       if (value == null) {
         throw new MessageDecodeException(this, "body is JSON null, expected " + type.getSimpleName());
       }
@@ -172,7 +225,7 @@ public final class Message {
 
   /** @return the user headers (not the id, key, content type or correlation id), unmodifiable */
   public Map<String, String> headers() {
-    return headers;
+    return wire == null ? headers : wireHeaders().headers();
   }
 
   /**
@@ -180,12 +233,20 @@ public final class Message {
    * @return the header's value, or {@code null}
    */
   public String header(String name) {
-    return headers.get(name);
+    return headers().get(name);
   }
 
   /** @return the partitioning key (Kafka record key), or {@code null} */
   public String key() {
-    return key;
+    if (wire == null) {
+      return key;
+    }
+    String k = wireKey;
+    if (k == null) {
+      k = wire.key();
+      wireKey = k;
+    }
+    return k;
   }
 
   /** @return the queue the message was received from or is addressed to, or {@code null} */
@@ -195,17 +256,25 @@ public final class Message {
 
   /** @return the content type, or {@code null} when the sender gave none */
   public String contentType() {
-    return contentType;
+    return wire == null ? contentType : wireHeaders().contentType();
   }
 
   /** @return the correlation (trace) id, or {@code null} */
   public String correlationId() {
-    return correlationId;
+    return wire == null ? correlationId : wireHeaders().correlationId();
   }
 
   /** @return when the message was created by its producer, or received when the protocol does not say */
   public Instant timestamp() {
-    return timestamp;
+    if (wire == null) {
+      return timestamp;
+    }
+    Instant t = wireTimestamp;
+    if (t == null) {
+      t = wire.timestamp();
+      wireTimestamp = t;
+    }
+    return t;
   }
 
   /**
@@ -213,8 +282,8 @@ public final class Message {
    * @return a copy with this id
    */
   public Message withId(String id) {
-    return new Message(Objects.requireNonNull(id, "id"), body, contentType, key, queue, correlationId, timestamp,
-      headers);
+    return new Message(Objects.requireNonNull(id, "id"), body(), contentType(), key(), queue, correlationId(),
+      timestamp(), headers());
   }
 
   /**
@@ -222,7 +291,7 @@ public final class Message {
    * @return a copy with this key
    */
   public Message withKey(String key) {
-    return new Message(id, body, contentType, key, queue, correlationId, timestamp, headers);
+    return new Message(id(), body(), contentType(), key, queue, correlationId(), timestamp(), headers());
   }
 
   /**
@@ -230,7 +299,7 @@ public final class Message {
    * @return a copy with this correlation id
    */
   public Message withCorrelationId(String correlationId) {
-    return new Message(id, body, contentType, key, queue, correlationId, timestamp, headers);
+    return new Message(id(), body(), contentType(), key(), queue, correlationId, timestamp(), headers());
   }
 
   /**
@@ -240,7 +309,7 @@ public final class Message {
    * @return a copy with this queue
    */
   public Message withQueue(String queue) {
-    return new Message(id, body, contentType, key, queue, correlationId, timestamp, headers);
+    return new Message(id(), body(), contentType(), key(), queue, correlationId(), timestamp(), headers());
   }
 
   /**
@@ -263,23 +332,24 @@ public final class Message {
   /** @return a builder holding this message's fields */
   public Builder toBuilder() {
     Builder b = new Builder();
-    b.id = id;
-    b.body = body;
-    b.contentType = contentType;
-    b.key = key;
+    b.id = id();
+    b.body = body();
+    b.contentType = contentType();
+    b.key = key();
     b.queue = queue;
-    b.correlationId = correlationId;
-    b.timestamp = timestamp;
-    if (!headers.isEmpty()) {
-      b.headers = new LinkedHashMap<>(headers);
+    b.correlationId = correlationId();
+    b.timestamp = timestamp();
+    Map<String, String> h = headers();
+    if (!h.isEmpty()) {
+      b.headers = new LinkedHashMap<>(h);
     }
     return b;
   }
 
   @Override
   public String toString() {
-    return "Message{id=" + id + ", queue=" + queue + ", key=" + key + ", contentType=" + contentType
-      + ", bytes=" + body.length() + ", headers=" + headers.keySet() + "}";
+    return "Message{id=" + id() + ", queue=" + queue + ", key=" + key() + ", contentType=" + contentType()
+      + ", bytes=" + body().length() + ", headers=" + headers().keySet() + "}";
   }
 
   // A version-4 UUID from ThreadLocalRandom: ids must be unique, not unpredictable, and UUID.randomUUID()'s

@@ -2,6 +2,8 @@ package dev.streamtools.kafka.impl;
 
 import dev.streamtools.Message;
 import dev.streamtools.MessageHeaders;
+import dev.streamtools.impl.ReceivedMessages;
+import dev.streamtools.impl.WireFields;
 import io.vertx.core.buffer.Buffer;
 import org.apache.kafka.clients.consumer.ConsumerRecord;
 import org.apache.kafka.clients.producer.ProducerRecord;
@@ -12,6 +14,8 @@ import org.apache.kafka.common.record.TimestampType;
 
 import java.nio.charset.StandardCharsets;
 import java.time.Instant;
+import java.util.Collections;
+import java.util.LinkedHashMap;
 import java.util.Map;
 
 /**
@@ -52,37 +56,71 @@ final class KafkaWire {
   /**
    * @param r the record
    * @param idPrefix {@link #idPrefix} of the record's partition
-   * @return the message
+   * @return the message, its fields decoded from the record when a handler first reads them
    */
   static Message message(ConsumerRecord<byte[], byte[]> r, String idPrefix) {
-    Message.Builder b = Message.builder()
-      .queue(r.topic())
-      .key(r.key() == null ? null : new String(r.key(), StandardCharsets.UTF_8))
-      .body(r.value() == null ? Buffer.buffer() : Buffer.buffer(r.value()));
-    if (r.timestampType() != TimestampType.NO_TIMESTAMP_TYPE && r.timestamp() >= 0) {
-      b.timestamp(Instant.ofEpochMilli(r.timestamp()));
+    return ReceivedMessages.of(r.topic(), new RecordFields(r, idPrefix));
+  }
+
+  /** A record's message fields, as {@link #record} wrote them or a plain client did. */
+  private static final class RecordFields implements WireFields {
+    private final ConsumerRecord<byte[], byte[]> record;
+    private final String idPrefix;
+    // the time of receipt, for the rare record without a timestamp
+    private final Instant receivedAt;
+
+    RecordFields(ConsumerRecord<byte[], byte[]> record, String idPrefix) {
+      this.record = record;
+      this.idPrefix = idPrefix;
+      this.receivedAt = record.timestampType() != TimestampType.NO_TIMESTAMP_TYPE && record.timestamp() >= 0
+        ? null : Instant.now();
     }
-    String id = null;
-    for (Header h : r.headers()) {
-      String value = h.value() == null ? "" : new String(h.value(), StandardCharsets.UTF_8);
-      switch (h.key()) {
-        case MessageHeaders.MESSAGE_ID:
-          id = value;
-          break;
-        case MessageHeaders.CONTENT_TYPE:
-          b.contentType(value);
-          break;
-        case MessageHeaders.CORRELATION_ID:
-          b.correlationId(value);
-          break;
-        default:
-          b.header(h.key(), value);
+
+    @Override
+    public Buffer body() {
+      return record.value() == null ? Buffer.buffer() : Buffer.buffer(record.value());
+    }
+
+    @Override
+    public String key() {
+      return record.key() == null ? null : new String(record.key(), StandardCharsets.UTF_8);
+    }
+
+    @Override
+    public Instant timestamp() {
+      return receivedAt != null ? receivedAt : Instant.ofEpochMilli(record.timestamp());
+    }
+
+    @Override
+    public Headers headers() {
+      String id = null;
+      String contentType = null;
+      String correlationId = null;
+      Map<String, String> user = null;
+      for (Header h : record.headers()) {
+        String value = h.value() == null ? "" : new String(h.value(), StandardCharsets.UTF_8);
+        switch (h.key()) {
+          case MessageHeaders.MESSAGE_ID:
+            id = value;
+            break;
+          case MessageHeaders.CONTENT_TYPE:
+            contentType = value;
+            break;
+          case MessageHeaders.CORRELATION_ID:
+            correlationId = value;
+            break;
+          default:
+            if (user == null) {
+              user = new LinkedHashMap<>();
+            }
+            user.put(h.key(), value);
+        }
       }
+      // A record from a plain client has no id: its coordinates are stable across redeliveries, so a
+      // handler that deduplicates by id still recognises a redelivered record.
+      return new Headers(id != null && !id.isEmpty() ? id : idPrefix + record.offset(), contentType, correlationId,
+        user == null ? Map.of() : Collections.unmodifiableMap(user));
     }
-    // A record from a plain client has no id: its coordinates are stable across redeliveries, so a
-    // handler that deduplicates by id still recognises a redelivered record.
-    b.id(id != null && !id.isEmpty() ? id : idPrefix + r.offset());
-    return b.build();
   }
 
   /**

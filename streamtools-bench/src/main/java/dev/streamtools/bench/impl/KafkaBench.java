@@ -109,23 +109,27 @@ public final class KafkaBench {
       new Comparison("kafka.consume", "backlog of " + o.kafkaBacklog + " x 100 B in " + PARTITIONS
         + " partitions, a new group per round, at-least-once: handled offsets committed every "
         + COMMIT_INTERVAL_MS + " ms; time from first to last record", Goal.throughput(0.90),
-        new RawConsume(o, backlog), new StConsume(vertx, o, backlog), false),
+        new RawConsume(o, backlog, false), new StConsume(vertx, o, backlog, false), false),
+      new Comparison("kafka.consume.fields", "the backlog above; both handlers read each record's key, as a String, "
+        + "and its body (the raw side the value's byte[], streamtools a Buffer copy of it): what a handler that "
+        + "reads its message pays; the kafka.consume handlers read nothing", Goal.none(),
+        new RawConsume(o, backlog, true), new StConsume(vertx, o, backlog, true), false),
       new Comparison("kafka.consume.handoff", "the backlog above; the raw side hands each polled batch to a "
         + "second thread that handles it (a queue of " + HANDOFF_BATCHES + " batches), as a toolkit that runs "
         + "handlers off the poll thread must; handled offsets committed on the poll thread every "
         + COMMIT_INTERVAL_MS + " ms", Goal.none(),
-        new RawHandOffConsume(backlog), new StConsume(vertx, o, backlog), false),
+        new RawHandOffConsume(backlog), new StConsume(vertx, o, backlog, false), false),
       new Comparison("kafka.consume.eventloop", "the backlog above; the raw side is threaded as streamtools' loop "
         + "is, with none of its work per record: the poll thread polls when an event loop asks, "
         + EVENT_LOOP_POLLS_AHEAD + " polls ahead, and the event loop counts each batch's records", Goal.none(),
-        new RawEventLoopConsume(vertx, backlog, EVENT_LOOP_POLLS_AHEAD), new StConsume(vertx, o, backlog), false),
+        new RawEventLoopConsume(vertx, backlog, EVENT_LOOP_POLLS_AHEAD), new StConsume(vertx, o, backlog, false), false),
       new Comparison("kafka.consume.eventloop.deep", "the backlog above; the raw side as in kafka.consume.eventloop, "
         + "but " + EVENT_LOOP_DEEP_POLLS_AHEAD + " polls ahead: what asking further ahead gives that threading",
         Goal.none(), new RawEventLoopConsume(vertx, backlog, EVENT_LOOP_DEEP_POLLS_AHEAD),
-        new StConsume(vertx, o, backlog), false),
+        new StConsume(vertx, o, backlog, false), false),
       new Comparison("kafka.consume.vertx-client", "the backlog above; the raw side is vertx-kafka-client used "
         + "directly: what running on Vert.x costs", Goal.none(),
-        new VertxKafkaClientSides.Consume(vertx, backlog), new StConsume(vertx, o, backlog), false),
+        new VertxKafkaClientSides.Consume(vertx, backlog), new StConsume(vertx, o, backlog, false), false),
       new Comparison("kafka.rtt", "100 B, 1 partition, linger.ms=0, acks=all: send, then wait until the consumer "
         + "got it and the send was acknowledged, one at a time", Goal.throughput(0.90),
         new RawRtt(o, false), new StRtt(vertx, o), true),
@@ -602,16 +606,18 @@ public final class KafkaBench {
     private final BenchOptions o;
     private final Backlog backlog;
     private final String group = "bench-raw-" + UUID.randomUUID();
+    private final boolean readFields;
 
-    RawConsume(BenchOptions o, Backlog backlog) {
+    RawConsume(BenchOptions o, Backlog backlog, boolean readFields) {
       this.o = o;
       this.backlog = backlog;
+      this.readFields = readFields;
     }
 
     @Override
     public String label() {
       return "KafkaConsumer poll loop (poll 100 ms), commitAsync of handled offsets every " + COMMIT_INTERVAL_MS
-        + " ms";
+        + " ms" + (readFields ? "; reads each key as a String and each value's length" : "");
     }
 
     @Override
@@ -624,6 +630,7 @@ public final class KafkaBench {
       long first = 0;
       long last = 0;
       long handled = 0;
+      long read = 0;
       long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(120);
       Map<TopicPartition, OffsetAndMetadata> done = new HashMap<>();
       try (KafkaConsumer<byte[], byte[]> c = new KafkaConsumer<>(consumerProps(group + "-" + index),
@@ -639,6 +646,9 @@ public final class KafkaBench {
             if (handled++ == 0) {
               first = System.nanoTime();
             }
+            if (readFields) {
+              read += new String(r.key(), StandardCharsets.UTF_8).length() + r.value().length;
+            }
             done.put(new TopicPartition(r.topic(), r.partition()), new OffsetAndMetadata(r.offset() + 1));
           }
           last = System.nanoTime();
@@ -649,6 +659,9 @@ public final class KafkaBench {
           }
         }
         c.commitSync(done);
+      }
+      if (readFields && read == 0) {
+        throw new IllegalStateException("read no key or body");
       }
       return new RoundResult(handled - 1, last - first, Double.NaN, Double.NaN, 0);
     }
@@ -661,6 +674,7 @@ public final class KafkaBench {
   /** What a consume round's handler counts, on its context. */
   private static final class Tally {
     long handled;
+    long read;
     long first;
     long last;
   }
@@ -670,17 +684,20 @@ public final class KafkaBench {
     private final BenchOptions o;
     private final Backlog backlog;
     private final String group = "bench-st-" + UUID.randomUUID();
+    private final boolean readFields;
     private Context context;
 
-    StConsume(Vertx vertx, BenchOptions o, Backlog backlog) {
+    StConsume(Vertx vertx, BenchOptions o, Backlog backlog, boolean readFields) {
       this.vertx = vertx;
       this.o = o;
       this.backlog = backlog;
+      this.readFields = readFields;
     }
 
     @Override
     public String label() {
-      return "kafka ConsumerLoop, handler succeeds at once, RouteOptions defaults";
+      return "kafka ConsumerLoop, handler succeeds at once, RouteOptions defaults"
+        + (readFields ? "; reads each message's key and body length" : "");
     }
 
     @Override
@@ -704,6 +721,9 @@ public final class KafkaBench {
       try {
         Vx.on(context, () -> loop.start(m -> {
           long n = ++tally.handled;
+          if (readFields) {
+            tally.read += m.key().length() + m.body().length();
+          }
           // the clock is read for the first and the last record only: the raw loop reads it once per poll
           if (n == 1) {
             tally.first = System.nanoTime();
@@ -717,6 +737,9 @@ public final class KafkaBench {
         all.get(120, TimeUnit.SECONDS);
       } finally {
         Vx.await(loop.close());
+      }
+      if (readFields && tally.read == 0) {
+        throw new IllegalStateException("read no key or body");
       }
       return new RoundResult(tally.handled - 1, tally.last - tally.first, Double.NaN, Double.NaN,
         Math.max(0, tally.handled - backlog.count));

@@ -8,6 +8,8 @@ import io.vertx.core.json.Json;
 import io.vertx.core.json.JsonArray;
 import io.vertx.core.json.JsonObject;
 
+import java.lang.invoke.MethodHandles;
+import java.lang.invoke.VarHandle;
 import java.nio.charset.StandardCharsets;
 import java.time.Instant;
 import java.util.Collections;
@@ -49,14 +51,22 @@ public final class Message {
   // A received message's other fields are decoded from its record when first read: the fields above are null
   // then, and the ones below cache what was decoded. The caches are racy like String.hashCode's: each value is
   // immutable, so a thread that sees the reference sees the whole value, and two threads decoding at once get
-  // equal values. The body is the exception: a Buffer is mutable, so it is decoded once, under the lock.
+  // equal values. The body is the exception: a Buffer is mutable, so the first one installed is the one every
+  // reader gets (a compare-and-set; a lock cost as much as making the Buffer).
   private final WireFields wire;
   private String wireKey;
   private Instant wireTimestamp;
   private WireFields.Headers wireHeaders;
   private volatile Buffer wireBody;
 
+  private static final VarHandle WIRE_BODY;
+
   static {
+    try {
+      WIRE_BODY = MethodHandles.lookup().findVarHandle(Message.class, "wireBody", Buffer.class);
+    } catch (ReflectiveOperationException e) {
+      throw new ExceptionInInitializerError(e);
+    }
     ReceivedMessages.install(Message::new);
   }
 
@@ -161,12 +171,9 @@ public final class Message {
     }
     Buffer b = wireBody;
     if (b == null) {
-      synchronized (wire) {
+      b = wire.body();
+      if (!WIRE_BODY.compareAndSet(this, null, b)) {
         b = wireBody;
-        if (b == null) {
-          b = wire.body();
-          wireBody = b;
-        }
       }
     }
     return b;

@@ -127,7 +127,8 @@ class ReceivedMessagesTest {
         for (Future<Buffer> r : reads) {
           assertThat(r.get()).isSameAs(first);
         }
-        assertThat(fields.bodies).hasValue(1);
+        // racing first readers may each decode one; the first installed is the one every reader gets
+        assertThat(m.body()).isSameAs(first);
       }
     } finally {
       pool.shutdownNow();

@@ -8,8 +8,6 @@ import io.vertx.core.json.Json;
 import io.vertx.core.json.JsonArray;
 import io.vertx.core.json.JsonObject;
 
-import java.lang.invoke.MethodHandles;
-import java.lang.invoke.VarHandle;
 import java.nio.charset.StandardCharsets;
 import java.time.Instant;
 import java.util.Collections;
@@ -49,24 +47,10 @@ public final class Message {
   private final Instant timestamp;
   private final Map<String, String> headers;
   // A received message's other fields are decoded from its record when first read: the fields above are null
-  // then, and the ones below cache what was decoded. The caches are racy like String.hashCode's: each value is
-  // immutable, so a thread that sees the reference sees the whole value, and two threads decoding at once get
-  // equal values. The body is the exception: a Buffer is mutable, so the first one installed is the one every
-  // reader gets (a compare-and-set; a lock cost as much as making the Buffer).
+  // then (queue aside), and wire decodes and keeps them.
   private final WireFields wire;
-  private String wireKey;
-  private Instant wireTimestamp;
-  private WireFields.Headers wireHeaders;
-  private volatile Buffer wireBody;
-
-  private static final VarHandle WIRE_BODY;
 
   static {
-    try {
-      WIRE_BODY = MethodHandles.lookup().findVarHandle(Message.class, "wireBody", Buffer.class);
-    } catch (ReflectiveOperationException e) {
-      throw new ExceptionInInitializerError(e);
-    }
     ReceivedMessages.install(Message::new);
   }
 
@@ -100,15 +84,6 @@ public final class Message {
     this.timestamp = null;
     this.headers = null;
     this.wire = wire;
-  }
-
-  private WireFields.Headers wireHeaders() {
-    WireFields.Headers h = wireHeaders;
-    if (h == null) {
-      h = wire.headers();
-      wireHeaders = h;
-    }
-    return h;
   }
 
   /**
@@ -161,23 +136,14 @@ public final class Message {
 
   /** @return the message id: taken from the protocol's message-id header, or generated */
   public String id() {
-    return wire == null ? id : wireHeaders().id();
+    return wire == null ? id : wire.headers().id();
   }
 
   /** @return the body, exactly the bytes that travel on the wire */
   public Buffer body() {
-    if (wire == null) {
-      return body;
-    }
-    Buffer b = wireBody;
-    if (b == null) {
-      b = wire.body();
-      if (!WIRE_BODY.compareAndSet(this, null, b)) {
-        b = wireBody;
-      }
-    }
-    return b;
+    return wire == null ? body : wire.body();
   }
+
 
   /**
    * Decodes the body as a JSON object.
@@ -232,7 +198,7 @@ public final class Message {
 
   /** @return the user headers (not the id, key, content type or correlation id), unmodifiable */
   public Map<String, String> headers() {
-    return wire == null ? headers : wireHeaders().headers();
+    return wire == null ? headers : wire.headers().headers();
   }
 
   /**
@@ -245,16 +211,9 @@ public final class Message {
 
   /** @return the partitioning key (Kafka record key), or {@code null} */
   public String key() {
-    if (wire == null) {
-      return key;
-    }
-    String k = wireKey;
-    if (k == null) {
-      k = wire.key();
-      wireKey = k;
-    }
-    return k;
+    return wire == null ? key : wire.key();
   }
+
 
   /** @return the queue the message was received from or is addressed to, or {@code null} */
   public String queue() {
@@ -263,26 +222,19 @@ public final class Message {
 
   /** @return the content type, or {@code null} when the sender gave none */
   public String contentType() {
-    return wire == null ? contentType : wireHeaders().contentType();
+    return wire == null ? contentType : wire.headers().contentType();
   }
 
   /** @return the correlation (trace) id, or {@code null} */
   public String correlationId() {
-    return wire == null ? correlationId : wireHeaders().correlationId();
+    return wire == null ? correlationId : wire.headers().correlationId();
   }
 
   /** @return when the message was created by its producer, or received when the protocol does not say */
   public Instant timestamp() {
-    if (wire == null) {
-      return timestamp;
-    }
-    Instant t = wireTimestamp;
-    if (t == null) {
-      t = wire.timestamp();
-      wireTimestamp = t;
-    }
-    return t;
+    return wire == null ? timestamp : wire.timestamp();
   }
+
 
   /**
    * @param id the new id

@@ -21,32 +21,32 @@ import static org.assertj.core.api.Assertions.assertThat;
 class ReceivedMessagesTest {
 
   /** A record's fields that count how often each is decoded. */
-  private static final class CountingFields implements WireFields {
+  private static final class CountingFields extends WireFields {
     final AtomicInteger bodies = new AtomicInteger();
     final AtomicInteger keys = new AtomicInteger();
     final AtomicInteger timestamps = new AtomicInteger();
     final AtomicInteger headers = new AtomicInteger();
 
     @Override
-    public Buffer body() {
+    protected Buffer decodeBody() {
       bodies.incrementAndGet();
       return Buffer.buffer("{\"n\":1}");
     }
 
     @Override
-    public String key() {
+    protected String decodeKey() {
       keys.incrementAndGet();
       return "k-1";
     }
 
     @Override
-    public Instant timestamp() {
+    protected Instant decodeTimestamp() {
       timestamps.incrementAndGet();
       return Instant.ofEpochMilli(1_700_000_000_000L);
     }
 
     @Override
-    public Headers headers() {
+    protected Headers decodeHeaders() {
       headers.incrementAndGet();
       return new Headers("id-1", Message.APPLICATION_JSON, "corr-1", Map.of("tenant", "t1"));
     }

@@ -63,7 +63,7 @@ final class KafkaWire {
   }
 
   /** A record's message fields, as {@link #record} wrote them or a plain client did. */
-  private static final class RecordFields implements WireFields {
+  private static final class RecordFields extends WireFields {
     private final ConsumerRecord<byte[], byte[]> record;
     private final String idPrefix;
     // the time of receipt, for the rare record without a timestamp
@@ -77,22 +77,22 @@ final class KafkaWire {
     }
 
     @Override
-    public Buffer body() {
+    protected Buffer decodeBody() {
       return record.value() == null ? Buffer.buffer() : Buffer.buffer(record.value());
     }
 
     @Override
-    public String key() {
+    protected String decodeKey() {
       return record.key() == null ? null : new String(record.key(), StandardCharsets.UTF_8);
     }
 
     @Override
-    public Instant timestamp() {
+    protected Instant decodeTimestamp() {
       return receivedAt != null ? receivedAt : Instant.ofEpochMilli(record.timestamp());
     }
 
     @Override
-    public Headers headers() {
+    protected Headers decodeHeaders() {
       String id = null;
       String contentType = null;
       String correlationId = null;

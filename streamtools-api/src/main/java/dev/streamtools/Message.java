@@ -144,7 +144,6 @@ public final class Message {
     return wire == null ? body : wire.body();
   }
 
-
   /**
    * Decodes the body as a JSON object.
    *
@@ -214,7 +213,6 @@ public final class Message {
     return wire == null ? key : wire.key();
   }
 
-
   /** @return the queue the message was received from or is addressed to, or {@code null} */
   public String queue() {
     return queue;
@@ -234,7 +232,6 @@ public final class Message {
   public Instant timestamp() {
     return wire == null ? timestamp : wire.timestamp();
   }
-
 
   /**
    * @param id the new id

@@ -91,8 +91,10 @@ final class KafkaWire {
       return receivedAt != null ? receivedAt : Instant.ofEpochMilli(record.timestamp());
     }
 
+    // Under this object's lock: Kafka's RecordHeader decodes its key and value lazily and unsafely (a second
+    // thread can find the buffer already dropped), and a message may be read from two threads at once.
     @Override
-    protected Headers decodeHeaders() {
+    protected synchronized Headers decodeHeaders() {
       String id = null;
       String contentType = null;
       String correlationId = null;

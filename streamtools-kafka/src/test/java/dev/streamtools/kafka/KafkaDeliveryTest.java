@@ -29,7 +29,9 @@ import java.util.Map;
 import java.util.Set;
 import java.util.UUID;
 import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.atomic.AtomicInteger;
 import java.util.stream.Collectors;
 
@@ -450,6 +452,45 @@ class KafkaDeliveryTest extends KafkaTestSupport {
     await().atMost(WAIT).untilAsserted(() -> assertThat(zero.ids()).hasSize(600));
     assertThat(zero.duplicates()).isZero();
     assertThat(others.duplicates()).isZero();
+  }
+
+  @Test
+  void aRecordWaitingForItsRetryKeepsItsPartitionWithinMaxInFlight() throws Exception {
+    String topic = topic("retrying");
+    Producer producer = producer(topic, new JsonObject().put(KafkaTransport.TOPIC_PARTITIONS, 3));
+    int backlog = 3000;
+    List<Future<SendResult>> sends = new ArrayList<>();
+    for (int i = 0; i < backlog; i++) {
+      sends.add(producer.sendForResult(Message.json(new JsonObject().put("n", i)), SendOptions.DEFAULTS.partition(0)));
+    }
+    join(Future.all(sends));
+    AtomicBoolean failing = new AtomicBoolean(true);
+    List<Integer> heldAtEachAttempt = new CopyOnWriteArrayList<>();
+    List<Integer> order = new CopyOnWriteArrayList<>();
+    Tally tally = new Tally();
+    KafkaConsumerLoop[] loop = new KafkaConsumerLoop[1];
+    Duration backoff = Duration.ofMillis(300);
+    loop[0] = startLoop(topic, new JsonObject(), RouteOptions.defaults().failurePolicy(FailurePolicy.defaults()
+      .maxAttempts(1000).backoff(backoff, 1.0, backoff)), m -> {
+        int n = m.json().getInteger("n");
+        if (n == 0 && failing.get()) {
+          heldAtEachAttempt.add(loop[0].heldRecords());
+          return Future.failedFuture(new IllegalStateException("record 0 fails until the test lets it pass"));
+        }
+        order.add(n);
+        tally.add(m);
+        return Future.succeededFuture();
+      });
+    // the first record's partition keeps polling for the others' sake; its excess goes back a second after it
+    // stops fetching, so from the 6th attempt (1.5 s of backoffs) on it holds its share
+    await().atMost(WAIT).until(() -> heldAtEachAttempt.size() >= 10);
+    failing.set(false);
+    System.out.printf("a record retried every %d ms on a backlog of %d: held at each attempt %s%n",
+      backoff.toMillis(), backlog, heldAtEachAttempt);
+    assertThat(heldAtEachAttempt.subList(5, 10)).allSatisfy(held -> assertThat(held).isLessThanOrEqualTo(64));
+    await().atMost(WAIT).untilAsserted(() -> assertThat(tally.ids()).hasSize(backlog));
+    assertThat(tally.duplicates()).isZero();
+    assertThat(order).as("one partition, handled in offset order").isSorted();
   }
 
   private static String onlyMember(String group) throws Exception {

@@ -404,9 +404,11 @@ public final class KafkaConsumerLoop implements ConsumerLoop {
    * (what, with its handler slots, fits its part of {@code maxInFlight}), and all of them while the partitions
    * that can move hold {@code maxInFlight} between them. A paused partition stays paused while it holds its
    * share, and is resumed by the next poll after that. A partition whose slots all wait for a retry backoff does
-   * not count towards the shared budget, so a poison record does not stop the other partitions; one that keeps
-   * more than its share for a second gives the excess back ({@link #giveBack}), so a stalled one does not stop
-   * them either, and a stalled handler holds at most {@code maxInFlight} records.
+   * not count towards the shared budget, so a poison record does not stop the other partitions; such a partition
+   * is paused by any poll once it holds its share, as the polls made for the others would otherwise fetch its whole
+   * backlog while the record waits. One that keeps more than its share for a second gives the excess back
+   * ({@link #giveBack}), so a stalled one does not stop the others either, and a stalled or retrying handler holds
+   * at most {@code maxInFlight} records.
    *
    * @param keepAlive whether this poll is made although the handler has not made room
    * @return whether some assigned partition is paused: it may be resumed soon, so the next poll is short
@@ -427,7 +429,9 @@ public final class KafkaConsumerLoop implements ConsumerLoop {
     long now = System.nanoTime();
     for (PartitionState ps : partitions.values()) {
       boolean over = ps.queue.size() >= share;
-      boolean wanted = closing || (keepAlive ? full || over : ps.paused && over);
+      // it takes no record until a backoff ends, and the polls it does not count towards go on for the others
+      boolean retrying = ps.backingOff >= perPartition;
+      boolean wanted = closing || (keepAlive ? full || over : (ps.paused || retrying) && over);
       if (wanted != ps.paused) {
         (wanted ? pause : resume).add(ps.tp, ps.generation);
         ps.paused = wanted;

@@ -10,8 +10,10 @@ import dev.streamtools.SendOptions;
 import dev.streamtools.SendResult;
 import dev.streamtools.kafka.impl.KafkaConsumerLoop;
 import dev.streamtools.testkit.Brokers;
+import io.vertx.core.Context;
 import io.vertx.core.Future;
 import io.vertx.core.Promise;
+import io.vertx.core.Vertx;
 import io.vertx.core.json.JsonObject;
 import org.apache.kafka.clients.admin.MemberDescription;
 import org.junit.jupiter.api.Test;
@@ -33,6 +35,7 @@ import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.atomic.AtomicInteger;
+import java.util.concurrent.atomic.AtomicReference;
 import java.util.stream.Collectors;
 
 import static org.assertj.core.api.Assertions.assertThat;
@@ -488,6 +491,54 @@ class KafkaDeliveryTest extends KafkaTestSupport {
     System.out.printf("a record retried every %d ms on a backlog of %d: held at each attempt %s%n",
       backoff.toMillis(), backlog, heldAtEachAttempt);
     assertThat(heldAtEachAttempt.subList(5, 10)).allSatisfy(held -> assertThat(held).isLessThanOrEqualTo(64));
+    await().atMost(WAIT).untilAsserted(() -> assertThat(tally.ids()).hasSize(backlog));
+    assertThat(tally.duplicates()).isZero();
+    assertThat(order).as("one partition, handled in offset order").isSorted();
+  }
+
+  @Test
+  void aHandlerThatStallsAfterKeepingUpHoldsAtMostSixteenPollsThenMaxInFlight() throws Exception {
+    String topic = topic("keeping-up");
+    Producer producer = producer(topic, new JsonObject().put(KafkaTransport.TOPIC_PARTITIONS, 1));
+    int backlog = 20_000;
+    int stallAt = 5_000;
+    List<Future<SendResult>> sends = new ArrayList<>();
+    for (int i = 0; i < backlog; i++) {
+      sends.add(producer.sendForResult(Message.json(new JsonObject().put("n", i)), SendOptions.DEFAULTS));
+    }
+    join(Future.all(sends));
+    Promise<Void> stall = Promise.promise();
+    AtomicReference<Context> loopContext = new AtomicReference<>();
+    AtomicBoolean stalled = new AtomicBoolean();
+    List<Integer> order = new CopyOnWriteArrayList<>();
+    Tally tally = new Tally();
+    KafkaConsumerLoop[] loop = new KafkaConsumerLoop[1];
+    // a handler that takes every record at once makes the loop ask 16 polls (of max.poll.records 500) ahead
+    loop[0] = startLoop(topic, new JsonObject(), RouteOptions.defaults()
+      .failurePolicy(FailurePolicy.defaults().handlerTimeout(Duration.ofMinutes(5))), m -> {
+        loopContext.compareAndSet(null, Vertx.currentContext());
+        int n = m.json().getInteger("n");
+        order.add(n);
+        tally.add(m);
+        if (n == stallAt) {
+          stalled.set(true);
+          return stall.future();
+        }
+        return Future.succeededFuture();
+      });
+    await().atMost(WAIT).untilTrue(stalled);
+    AtomicInteger maxHeld = new AtomicInteger();
+    AtomicInteger held = new AtomicInteger(-1);
+    loopContext.get().runOnContext(v -> vertx.setPeriodic(5, id -> {
+      held.set(loop[0].heldRecords());
+      maxHeld.accumulateAndGet(held.get(), Math::max);
+    }));
+    // the partition gives back all but its share (63 waiting, 1 in the handler) a second after it is paused
+    await().atMost(Duration.ofSeconds(15)).untilAsserted(() -> assertThat(held.get()).isBetween(0, 64));
+    System.out.printf("a handler stalled after %d records of %d taken at once: held at most %d, then %d%n",
+      stallAt, backlog, maxHeld.get(), held.get());
+    assertThat(maxHeld.get()).isLessThanOrEqualTo(64 + 16 * 500);
+    stall.complete();
     await().atMost(WAIT).untilAsserted(() -> assertThat(tally.ids()).hasSize(backlog));
     assertThat(tally.duplicates()).isZero();
     assertThat(order).as("one partition, handled in offset order").isSorted();

@@ -29,6 +29,7 @@ import java.util.ArrayDeque;
 import java.util.Map;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicInteger;
+import java.util.function.Function;
 
 /**
  * Sends to one topic through a byte-array {@link KafkaProducer}. A send completes when the broker acknowledged
@@ -61,11 +62,13 @@ public final class KafkaTopicProducer implements Producer {
 
   private final ContextInbox acknowledgements;
 
-  /** One send, from {@link #sendForResult} to its outcome. */
-  private static final class Outgoing {
+  /** One send, from {@link #send} or {@link #sendForResult} to its outcome. */
+  private static final class Outgoing<T> {
     final Message message;
     final ProducerRecord<byte[], byte[]> record;
-    final Promise<SendResult> result = Promise.promise();
+    final Promise<T> result = Promise.promise();
+    // what the Future completes with, from the broker's acknowledgement
+    final Function<RecordMetadata, T> outcome;
     // when it started to wait (for the producer to start, or for room), for max.block.ms; the clock is read only
     // for a record that waits: reading it for every send was 4% of a producer's event loop
     long waitingSince = -1;
@@ -73,9 +76,10 @@ public final class KafkaTopicProducer implements Producer {
     boolean handedToKafka;
     TimeoutException lastRefusal;
 
-    Outgoing(Message message, ProducerRecord<byte[], byte[]> record) {
+    Outgoing(Message message, ProducerRecord<byte[], byte[]> record, Function<RecordMetadata, T> outcome) {
       this.message = message;
       this.record = record;
+      this.outcome = outcome;
     }
   }
 
@@ -85,12 +89,12 @@ public final class KafkaTopicProducer implements Producer {
    * record again; every other outcome goes to the context.
    */
   private final class Appending implements Callback {
-    final Outgoing outgoing;
+    final Outgoing<?> outgoing;
     final Thread caller = Thread.currentThread();
     boolean insideSend = true;
     TimeoutException refusal;
 
-    Appending(Outgoing outgoing) {
+    Appending(Outgoing<?> outgoing) {
       this.outgoing = outgoing;
     }
 
@@ -106,7 +110,7 @@ public final class KafkaTopicProducer implements Producer {
 
   // touched only on the context
   private final ArrayDeque<Runnable> waitingForInit = new ArrayDeque<>();
-  private final ArrayDeque<Outgoing> waitingForRoom = new ArrayDeque<>();
+  private final ArrayDeque<Outgoing<?>> waitingForRoom = new ArrayDeque<>();
   private long roomTimer = -1;
   private boolean offerAfterAcknowledgements;
   private long retryDelayMillis = 1;
@@ -217,14 +221,27 @@ public final class KafkaTopicProducer implements Producer {
 
   @Override
   public Future<SendResult> sendForResult(Message message, SendOptions options) {
+    return submit(message, options, md -> new SendResult(Transports.KAFKA, topic, message.id(), md.partition(),
+      md.hasOffset() ? md.offset() : -1L));
+  }
+
+  // One Future per send: sendForResult(...).mapEmpty() cost each send a SendResult, a second Future and its
+  // listener on the event loop
+  @Override
+  public Future<Void> send(Message message, SendOptions options) {
+    return submit(message, options, md -> null);
+  }
+
+  private <T> Future<T> submit(Message message, SendOptions options, Function<RecordMetadata, T> outcome) {
     if (closing) {
       return Future.failedFuture(new SendException(Transports.KAFKA, topic, message.id(), "producer is closed",
         null));
     }
     String key = options.key() != null ? options.key() : message.key();
-    Outgoing o;
+    Outgoing<T> o;
     try {
-      o = new Outgoing(message, KafkaWire.record(topic, message, key, options.partition(), options.headers()));
+      o = new Outgoing<>(message, KafkaWire.record(topic, message, key, options.partition(), options.headers()),
+        outcome);
     } catch (RuntimeException e) {
       return Future.failedFuture(new SendException(Transports.KAFKA, topic, message.id(),
         "cannot build the record: " + e, e));
@@ -264,7 +281,7 @@ public final class KafkaTopicProducer implements Producer {
     }
   }
 
-  private void send(Outgoing o, SendOptions options) {
+  private void send(Outgoing<?> o, SendOptions options) {
     if (options.timeout() != null) {
       long millis = Math.max(1, options.timeout().toMillis());
       o.timer = vertx.setTimer(millis, id -> o.result.tryFail(new SendException(Transports.KAFKA, topic,
@@ -285,7 +302,7 @@ public final class KafkaTopicProducer implements Producer {
   }
 
   /** @return false if the client has no room for the record yet (topic metadata, buffer.memory) */
-  private boolean handOver(Outgoing o) {
+  private boolean handOver(Outgoing<?> o) {
     Appending callback = new Appending(o);
     try {
       producer.send(o.record, callback);
@@ -312,7 +329,7 @@ public final class KafkaTopicProducer implements Producer {
       roomTimer = -1;
     }
     offerAfterAcknowledgements = false;
-    Outgoing o;
+    Outgoing<?> o;
     while ((o = waitingForRoom.peek()) != null) {
       if (o.result.future().isComplete()) {
         // its send timed out while it waited: it was never handed to Kafka and is not sent
@@ -347,7 +364,7 @@ public final class KafkaTopicProducer implements Producer {
     }
   }
 
-  private static String waitingFor(Outgoing o) {
+  private static String waitingFor(Outgoing<?> o) {
     if (o.lastRefusal instanceof BufferExhaustedException) {
       return "buffer.memory was full";
     }
@@ -355,7 +372,7 @@ public final class KafkaTopicProducer implements Producer {
     return "the topic's metadata was not available" + (metadataError == null ? "" : " (" + metadataError + ")");
   }
 
-  private void neverHandedOver(Outgoing o, String why) {
+  private void neverHandedOver(Outgoing<?> o, String why) {
     unacknowledged.decrementAndGet();
     if (o.timer != -1) {
       vertx.cancelTimer(o.timer);
@@ -363,14 +380,13 @@ public final class KafkaTopicProducer implements Producer {
     o.result.tryFail(new SendException(Transports.KAFKA, topic, o.message.id(), why, o.lastRefusal));
   }
 
-  private void acknowledged(Outgoing o, RecordMetadata md, Exception error) {
+  private void acknowledged(Outgoing<?> o, RecordMetadata md, Exception error) {
     unacknowledged.decrementAndGet();
     if (o.timer != -1) {
       vertx.cancelTimer(o.timer);
     }
     if (error == null) {
-      o.result.tryComplete(new SendResult(Transports.KAFKA, topic, o.message.id(), md.partition(),
-        md.hasOffset() ? md.offset() : -1L));
+      complete(o, md);
     } else {
       o.result.tryFail(new SendException(Transports.KAFKA, topic, o.message.id(), describe(error), error));
     }
@@ -383,6 +399,10 @@ public final class KafkaTopicProducer implements Producer {
       }
       context.runOnContext(v -> offerWaiting());
     }
+  }
+
+  private static <T> void complete(Outgoing<T> o, RecordMetadata md) {
+    o.result.tryComplete(o.outcome.apply(md));
   }
 
   /** @return a Future completed once every send made so far has been handed to the Kafka producer or failed */
@@ -431,7 +451,7 @@ public final class KafkaTopicProducer implements Producer {
     long timeout = config.closeTimeoutMillis();
     long start = System.nanoTime();
     long giveUp = vertx.setTimer(timeout, id -> {
-      Outgoing o;
+      Outgoing<?> o;
       while ((o = waitingForRoom.poll()) != null) {
         neverHandedOver(o, "the producer closed before the record could be handed to it (" + waitingFor(o) + ")");
       }

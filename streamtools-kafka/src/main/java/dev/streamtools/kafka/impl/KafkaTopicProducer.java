@@ -380,13 +380,13 @@ public final class KafkaTopicProducer implements Producer {
     o.result.tryFail(new SendException(Transports.KAFKA, topic, o.message.id(), why, o.lastRefusal));
   }
 
-  private void acknowledged(Outgoing<?> o, RecordMetadata md, Exception error) {
+  private <T> void acknowledged(Outgoing<T> o, RecordMetadata md, Exception error) {
     unacknowledged.decrementAndGet();
     if (o.timer != -1) {
       vertx.cancelTimer(o.timer);
     }
     if (error == null) {
-      complete(o, md);
+      o.result.tryComplete(o.outcome.apply(md));
     } else {
       o.result.tryFail(new SendException(Transports.KAFKA, topic, o.message.id(), describe(error), error));
     }
@@ -399,10 +399,6 @@ public final class KafkaTopicProducer implements Producer {
       }
       context.runOnContext(v -> offerWaiting());
     }
-  }
-
-  private static <T> void complete(Outgoing<T> o, RecordMetadata md) {
-    o.result.tryComplete(o.outcome.apply(md));
   }
 
   /** @return a Future completed once every send made so far has been handed to the Kafka producer or failed */

@@ -3,6 +3,7 @@ package dev.streamtools.rabbitmq;
 import com.rabbitmq.client.Channel;
 import com.rabbitmq.client.Connection;
 import dev.streamtools.ConsumerLoop;
+import dev.streamtools.FailurePolicy;
 import dev.streamtools.Message;
 import dev.streamtools.Producer;
 import dev.streamtools.RouteOptions;
@@ -20,6 +21,8 @@ import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.ValueSource;
 
 import java.time.Duration;
 import java.util.ArrayList;
@@ -148,6 +151,93 @@ class RabbitMqOutageTest {
     proxy.readAgain();
     join(Future.all(sends));
     assertThat(messageCount(queue)).isEqualTo(5001);
+  }
+
+  // 64: the acks are written on the event loop; 20,000: past the bytes that the socket surely holds, they go
+  // to the worker. With the first delivery held, every other ack goes alone.
+  @ParameterizedTest(name = "maxInFlight {0}")
+  @ValueSource(ints = {64, 20_000})
+  void aBrokerThatStopsReadingNeverBlocksTheConsumersEventLoop(int maxInFlight) throws Exception {
+    String queue = queue("unread-acks");
+    Context context = vertx.getOrCreateContext();
+    ConsumerLoop loop = Rmq.on(context, () -> Future.succeededFuture(
+      Transports.CONSUMER_LOOPS.get(Transports.RABBITMQ).create(vertx, queue, proxied())));
+    loops.add(loop);
+    Received seen = new Received();
+    Promise<Void> first = Promise.promise();
+    join(loop.start(m -> {
+      seen.add(m);
+      return seen.size() == 1 ? first.future() : Future.succeededFuture();
+    }, RouteOptions.defaults().maxInFlight(maxInFlight)));
+
+    join(proxy.stopReading());
+    int total = maxInFlight + 100;
+    Producer producer = producer(queue, Rmq.config());
+    List<Future<Void>> sends = new ArrayList<>();
+    for (int i = 0; i < total; i++) {
+      sends.add(producer.send(Message.json(new JsonObject().put("n", i))));
+    }
+    join(Future.all(sends));
+    await().atMost(Rmq.WAIT).until(() -> seen.size() == maxInFlight);
+
+    Promise<Void> turn = Promise.promise();
+    vertx.setTimer(500, id -> context.runOnContext(v -> turn.complete()));
+    join(turn.future());
+    assertThat(seen.size()).as("the broker read none of the acks, so it sent no more than the prefetch")
+      .isEqualTo(maxInFlight);
+
+    proxy.readAgain();
+    first.complete();
+    await().atMost(Rmq.WAIT).until(() -> seen.size() == total);
+    await().atMost(Rmq.WAIT).pollInterval(Duration.ofMillis(300))
+      .until(() -> Rmq.unacked("/", queue) == 0 && messageCount(queue) == 0);
+    assertThat(seen.duplicates()).isZero();
+  }
+
+  @Test
+  void retriesTheBrokerDoesNotReadNeverHoldUpTheConsumersEventLoop() throws Exception {
+    String queue = queue("unread-retries");
+    Context context = vertx.getOrCreateContext();
+    ConsumerLoop loop = Rmq.on(context, () -> Future.succeededFuture(
+      Transports.CONSUMER_LOOPS.get(Transports.RABBITMQ).create(vertx, queue, proxied())));
+    loops.add(loop);
+    Set<String> failedOnce = ConcurrentHashMap.newKeySet();
+    Received handled = new Received();
+    Duration backoff = Duration.ofMillis(1);
+    join(loop.start(m -> {
+      if (m.body().length() > 1000 && failedOnce.add(m.id())) {
+        return Future.failedFuture(new IllegalStateException("first attempt of a large message"));
+      }
+      handled.add(m);
+      return Future.succeededFuture();
+    }, RouteOptions.defaults().failurePolicy(FailurePolicy.defaults().backoff(backoff, 1, backoff))));
+
+    // their retries, 20 MB republished on the loop's connection while the broker reads nothing: the write
+    // waits for the socket, and an ack written on the event loop would wait behind it
+    join(proxy.stopReading());
+    Producer producer = producer(queue, Rmq.config());
+    Buffer large = Buffer.buffer(new byte[2 * 1024 * 1024]);
+    List<Future<Void>> sends = new ArrayList<>();
+    for (int i = 0; i < 10; i++) {
+      sends.add(producer.send(Message.of(large)));
+    }
+    join(Future.all(sends));
+    await().atMost(Rmq.WAIT).until(() -> failedOnce.size() == 10);
+    sends.clear();
+    for (int i = 0; i < 20; i++) {
+      sends.add(producer.send(Message.json(new JsonObject().put("n", i))));
+    }
+    join(Future.all(sends));
+    await().atMost(Rmq.WAIT).until(() -> handled.size() == 20);
+    Promise<Void> turn = Promise.promise();
+    vertx.setTimer(500, id -> context.runOnContext(v -> turn.complete()));
+    join(turn.future());
+
+    proxy.readAgain();
+    await().atMost(Rmq.WAIT).until(() -> handled.size() == 30);
+    await().atMost(Rmq.WAIT).pollInterval(Duration.ofMillis(300))
+      .until(() -> Rmq.unacked("/", queue) == 0 && messageCount(queue) == 0);
+    assertThat(handled.duplicates()).isZero();
   }
 
   @Test

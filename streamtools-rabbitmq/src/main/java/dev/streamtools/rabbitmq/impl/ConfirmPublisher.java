@@ -44,8 +44,9 @@ import java.util.concurrent.TimeUnit;
  * before it, so what the socket still holds is less than that, which fits its send buffer (16 KiB on Linux
  * before it grows, kernel overhead included) even before the broker's TCP stack acknowledges a byte: the write
  * cannot wait. The worker hop cost a round trip about 40 us, a tenth of it (BENCHMARKS.md). A consumer loop's
- * publisher (retries, dead letters) shares its connection with the acks the worker writes, so it always
- * publishes on the worker.
+ * publisher (retries, dead letters) always publishes on the worker: it shares its connection with the loop's
+ * acks, which are written on the context under a bound that counts its unconfirmed bytes
+ * ({@link #unconfirmedBytes}).
  */
 final class ConfirmPublisher {
 
@@ -300,6 +301,12 @@ final class ConfirmPublisher {
       });
       return;
     }
+  }
+
+  /** @return the bytes published on the current channel and not confirmed yet (bodies plus an estimate each) */
+  long unconfirmedBytes() {
+    Attached a = current;
+    return a == null ? 0 : a.bytesInWindow;
   }
 
   private static long wireBytes(Outgoing o) {

@@ -57,6 +57,8 @@ final class RabbitMqConsumerLoop implements ConsumerLoop {
 
   private static final Logger LOG = LoggerFactory.getLogger(RabbitMqConsumerLoop.class);
   private static final long FAILED_SETTLE_REQUEUE_DELAY_MS = 1000;
+  /** An ack, nack or reject frame: header 7 bytes, class and method 4, delivery tag 8, flags 1, frame end 1. */
+  static final int SETTLE_FRAME_BYTES = 21;
 
   /** One {@code basic.consume} on one channel of one session. */
   private static final class Consuming {
@@ -129,7 +131,7 @@ final class RabbitMqConsumerLoop implements ConsumerLoop {
     }
   }
 
-  /** The channel operations of one batch of settlements, run together on the worker. */
+  /** The channel operations of one batch of settlements, run together. */
   private record SettleBatch(List<Settle> settles, List<Consuming> covered, long[] coverUpTo) {
   }
 
@@ -350,8 +352,9 @@ final class RabbitMqConsumerLoop implements ConsumerLoop {
 
   /**
    * Writes the acks and releases requested in one turn of the context (amqp-client hands over a socket read's
-   * deliveries in one turn, and a handler that completes at once acks in it) in one worker task: a busy
-   * consumer costs one hand-off per burst, not per message. The worker runs the tasks in order. The acks of a batch whose tags are
+   * deliveries in one turn, and a handler that completes at once acks in it) together: on the context when
+   * that cannot block ({@link #settlesCannotBlock}), otherwise in one worker task, so a busy consumer costs at
+   * most one hand-off per burst, not per message. The worker runs the tasks in order. The acks of a batch whose tags are
    * all below the channel's oldest unsettled delivery become one {@code basic.ack} with multiple=true, written
    * after the batch's releases: it covers only deliveries whose handler succeeded (or whose retry or dead
    * letter is confirmed), since every other one is either still unsettled, and so above it, or released
@@ -379,7 +382,9 @@ final class RabbitMqConsumerLoop implements ConsumerLoop {
       covered.get(i).coverUpTo = 0;
     }
     SettleBatch b = new SettleBatch(batch, covered, coverUpTo);
-    connection.blocking(() -> writeSettles(b)).onComplete(ar -> {
+    Future<SettleErrors> written = settlesCannotBlock() ? Future.succeededFuture(writeSettles(b))
+      : connection.blocking(() -> writeSettles(b));
+    written.onComplete(ar -> {
       for (int i = 0; i < batch.size(); i++) {
         Settle st = batch.get(i);
         Throwable error = ar.failed() ? ar.cause()
@@ -393,7 +398,24 @@ final class RabbitMqConsumerLoop implements ConsumerLoop {
     });
   }
 
-  // on the worker
+  /**
+   * Whether settlements written now on the context cannot wait for the socket. The broker sends at most the
+   * prefetch ({@code maxInFlight}) deliveries it has not read a settlement for, so at most that many of the
+   * settlements written are unread by it, even when it reads nothing (a resource alarm); with this loop's
+   * unconfirmed publishes (retries, dead letters), that must stay within the bytes a producer publishes on the
+   * context with ({@link ConfirmPublisher#PUBLISH_ON_CONTEXT_BYTES}, which the socket's send buffer holds).
+   * Anything else on the socket is the worker's, so the worker must be idle: these writes then neither wait
+   * behind its nor overtake a release it has yet to write. The handler's ack then leaves without a thread hand-off,
+   * as a raw amqp-client consumer's does (BENCHMARKS.md, rabbitmq.rtt).
+   */
+  private boolean settlesCannotBlock() {
+    RmqConnection.Session s = connection.session();
+    return s != null && !s.blocked && connection.workerIdle()
+      && (long) options.maxInFlight() * SETTLE_FRAME_BYTES + publisher.unconfirmedBytes()
+        <= ConfirmPublisher.PUBLISH_ON_CONTEXT_BYTES;
+  }
+
+  // on the worker, or on the context when that cannot block
   private static SettleErrors writeSettles(SettleBatch b) {
     List<Settle> settles = b.settles();
     Throwable[] single = new Throwable[settles.size()];

@@ -49,8 +49,9 @@ import java.util.function.Function;
  *
  * <p>Threading: every method is called on {@link #context()}, and every callback and Future completes there.
  * Blocking amqp-client calls (connect, declare, publish, ack — a socket write can block under TCP or broker
- * flow control) run in order on one worker thread of this connection. The one exception is a producer's
- * publish that cannot block ({@link ConfirmPublisher}).
+ * flow control) run in order on one worker thread of this connection. The exceptions are the writes that
+ * cannot block, made on the context while the worker is idle: a producer's publish ({@link ConfirmPublisher})
+ * and a consumer loop's acks ({@link RabbitMqConsumerLoop}).
  */
 final class RmqConnection {
 
@@ -128,6 +129,8 @@ final class RmqConnection {
   private final Consumer<Throwable> onDown;
 
   private Session session;
+  // submitted to the worker and not completed yet
+  private int blockingCalls;
   private Promise<Void> connecting;
   private boolean everUp;
   private boolean closed;
@@ -207,7 +210,16 @@ final class RmqConnection {
    * @return its result, on the context
    */
   <T> Future<T> blocking(Callable<T> call) {
-    return worker.executeBlocking(call, true);
+    blockingCalls++;
+    return worker.<T>executeBlocking(call, true).andThen(ar -> blockingCalls--);
+  }
+
+  /**
+   * @return whether every blocking call submitted on this connection has completed: a write made on the
+   *     context now neither waits for the socket behind one nor overtakes one
+   */
+  boolean workerIdle() {
+    return blockingCalls == 0;
   }
 
   /**

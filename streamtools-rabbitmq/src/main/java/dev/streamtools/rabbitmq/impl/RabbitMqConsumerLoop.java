@@ -58,7 +58,7 @@ final class RabbitMqConsumerLoop implements ConsumerLoop {
   private static final Logger LOG = LoggerFactory.getLogger(RabbitMqConsumerLoop.class);
   private static final long FAILED_SETTLE_REQUEUE_DELAY_MS = 1000;
   /** An ack, nack or reject frame: header 7 bytes, class and method 4, delivery tag 8, flags 1, frame end 1. */
-  static final int SETTLE_FRAME_BYTES = 21;
+  private static final int SETTLE_FRAME_BYTES = 21;
 
   /** One {@code basic.consume} on one channel of one session. */
   private static final class Consuming {

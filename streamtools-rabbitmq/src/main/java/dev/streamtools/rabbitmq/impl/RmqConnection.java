@@ -49,9 +49,9 @@ import java.util.function.Function;
  *
  * <p>Threading: every method is called on {@link #context()}, and every callback and Future completes there.
  * Blocking amqp-client calls (connect, declare, publish, ack — a socket write can block under TCP or broker
- * flow control) run in order on one worker thread of this connection. The exceptions are the writes that
- * cannot block, made on the context while the worker is idle: a producer's publish ({@link ConfirmPublisher})
- * and a consumer loop's acks ({@link RabbitMqConsumerLoop}).
+ * flow control) run in order on one worker thread of this connection. The exceptions are writes that cannot
+ * block, made on the context: a producer's publish ({@link ConfirmPublisher}) and, while the worker is idle
+ * ({@link #workerIdle}), a consumer loop's acks ({@link RabbitMqConsumerLoop}).
  */
 final class RmqConnection {
 

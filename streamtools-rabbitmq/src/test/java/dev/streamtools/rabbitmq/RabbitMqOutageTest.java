@@ -30,6 +30,7 @@ import java.util.List;
 import java.util.Set;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.TimeUnit;
+import java.util.function.IntFunction;
 
 import static dev.streamtools.rabbitmq.Rmq.failureOf;
 import static dev.streamtools.rabbitmq.Rmq.join;
@@ -143,9 +144,7 @@ class RabbitMqOutageTest {
       }
       return Future.succeededFuture(started);
     });
-    Promise<Void> turn = Promise.promise();
-    vertx.setTimer(500, id -> context.runOnContext(v -> turn.complete()));
-    join(turn.future());
+    awaitATurnOf(context);
     assertThat(sends).as("nothing confirmed while the broker reads nothing").noneMatch(Future::isComplete);
 
     proxy.readAgain();
@@ -160,9 +159,7 @@ class RabbitMqOutageTest {
   void aBrokerThatStopsReadingNeverBlocksTheConsumersEventLoop(int maxInFlight) throws Exception {
     String queue = queue("unread-acks");
     Context context = vertx.getOrCreateContext();
-    ConsumerLoop loop = Rmq.on(context, () -> Future.succeededFuture(
-      Transports.CONSUMER_LOOPS.get(Transports.RABBITMQ).create(vertx, queue, proxied())));
-    loops.add(loop);
+    ConsumerLoop loop = proxiedLoopOn(context, queue);
     Received seen = new Received();
     Promise<Void> first = Promise.promise();
     join(loop.start(m -> {
@@ -173,24 +170,17 @@ class RabbitMqOutageTest {
     join(proxy.stopReading());
     int total = maxInFlight + 100;
     Producer producer = producer(queue, Rmq.config());
-    List<Future<Void>> sends = new ArrayList<>();
-    for (int i = 0; i < total; i++) {
-      sends.add(producer.send(Message.json(new JsonObject().put("n", i))));
-    }
-    join(Future.all(sends));
+    join(Future.all(sendAll(producer, total, i -> Message.json(new JsonObject().put("n", i)))));
     await().atMost(Rmq.WAIT).until(() -> seen.size() == maxInFlight);
 
-    Promise<Void> turn = Promise.promise();
-    vertx.setTimer(500, id -> context.runOnContext(v -> turn.complete()));
-    join(turn.future());
+    awaitATurnOf(context);
     assertThat(seen.size()).as("the broker read none of the acks, so it sent no more than the prefetch")
       .isEqualTo(maxInFlight);
 
     proxy.readAgain();
     first.complete();
     await().atMost(Rmq.WAIT).until(() -> seen.size() == total);
-    await().atMost(Rmq.WAIT).pollInterval(Duration.ofMillis(300))
-      .until(() -> Rmq.unacked("/", queue) == 0 && messageCount(queue) == 0);
+    awaitEmptyAndAllAcked(queue);
     assertThat(seen.duplicates()).isZero();
   }
 
@@ -198,9 +188,7 @@ class RabbitMqOutageTest {
   void retriesTheBrokerDoesNotReadNeverHoldUpTheConsumersEventLoop() throws Exception {
     String queue = queue("unread-retries");
     Context context = vertx.getOrCreateContext();
-    ConsumerLoop loop = Rmq.on(context, () -> Future.succeededFuture(
-      Transports.CONSUMER_LOOPS.get(Transports.RABBITMQ).create(vertx, queue, proxied())));
-    loops.add(loop);
+    ConsumerLoop loop = proxiedLoopOn(context, queue);
     Set<String> failedOnce = ConcurrentHashMap.newKeySet();
     Received handled = new Received();
     Duration backoff = Duration.ofMillis(1);
@@ -217,26 +205,15 @@ class RabbitMqOutageTest {
     join(proxy.stopReading());
     Producer producer = producer(queue, Rmq.config());
     Buffer large = Buffer.buffer(new byte[2 * 1024 * 1024]);
-    List<Future<Void>> sends = new ArrayList<>();
-    for (int i = 0; i < 10; i++) {
-      sends.add(producer.send(Message.of(large)));
-    }
-    join(Future.all(sends));
+    join(Future.all(sendAll(producer, 10, i -> Message.of(large))));
     await().atMost(Rmq.WAIT).until(() -> failedOnce.size() == 10);
-    sends.clear();
-    for (int i = 0; i < 20; i++) {
-      sends.add(producer.send(Message.json(new JsonObject().put("n", i))));
-    }
-    join(Future.all(sends));
+    join(Future.all(sendAll(producer, 20, i -> Message.json(new JsonObject().put("n", i)))));
     await().atMost(Rmq.WAIT).until(() -> handled.size() == 20);
-    Promise<Void> turn = Promise.promise();
-    vertx.setTimer(500, id -> context.runOnContext(v -> turn.complete()));
-    join(turn.future());
+    awaitATurnOf(context);
 
     proxy.readAgain();
     await().atMost(Rmq.WAIT).until(() -> handled.size() == 30);
-    await().atMost(Rmq.WAIT).pollInterval(Duration.ofMillis(300))
-      .until(() -> Rmq.unacked("/", queue) == 0 && messageCount(queue) == 0);
+    awaitEmptyAndAllAcked(queue);
     assertThat(handled.duplicates()).isZero();
   }
 
@@ -321,6 +298,33 @@ class RabbitMqOutageTest {
     int before = proxy.refused();
     proxy.cut();
     await().atMost(Rmq.WAIT).until(() -> proxy.refused() > before);
+  }
+
+  /** Waits 500 ms, then for a task on the context: it runs only while nothing blocks the context's thread. */
+  private void awaitATurnOf(Context context) throws Exception {
+    Promise<Void> turn = Promise.promise();
+    vertx.setTimer(500, id -> context.runOnContext(v -> turn.complete()));
+    join(turn.future());
+  }
+
+  private ConsumerLoop proxiedLoopOn(Context context, String queue) throws Exception {
+    ConsumerLoop loop = Rmq.on(context, () -> Future.succeededFuture(
+      Transports.CONSUMER_LOOPS.get(Transports.RABBITMQ).create(vertx, queue, proxied())));
+    loops.add(loop);
+    return loop;
+  }
+
+  private static List<Future<Void>> sendAll(Producer producer, int count, IntFunction<Message> message) {
+    List<Future<Void>> sends = new ArrayList<>(count);
+    for (int i = 0; i < count; i++) {
+      sends.add(producer.send(message.apply(i)));
+    }
+    return sends;
+  }
+
+  private void awaitEmptyAndAllAcked(String queue) {
+    await().atMost(Rmq.WAIT).pollInterval(Duration.ofMillis(300))
+      .until(() -> Rmq.unacked("/", queue) == 0 && messageCount(queue) == 0);
   }
 
   private JsonObject proxied() {

@@ -13,7 +13,9 @@ import java.time.OffsetDateTime;
 import java.time.temporal.ChronoUnit;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Locale;
 import java.util.Map;
+import java.util.TreeMap;
 
 /** One benchmark run: every selected comparison, then the stall scenarios, then the report. */
 public final class Bench {
@@ -78,8 +80,13 @@ public final class Bench {
       all.addAll(KafkaBench.comparisons(vertx, options));
       all.addAll(RabbitBench.comparisons(vertx, options));
       Harness harness = new Harness(options, progress);
+      boolean brokerWarm = false;
       for (Comparison c : all) {
         if (options.selected(c.name())) {
+          if (!brokerWarm && c.name().startsWith("kafka")) {
+            KafkaBench.warmBroker(options, progress);
+            brokerWarm = true;
+          }
           results.add(harness.run(c));
         }
       }
@@ -110,8 +117,9 @@ public final class Bench {
                           String loadBefore, String loadAfter, Duration took) {
     StringBuilder sb = new StringBuilder();
     sb.append("Run of ").append(started).append(", took ").append(took.toSeconds()).append(" s; ")
-      .append(options.warmup).append(" warm-up + ").append(options.rounds)
-      .append(" measured rounds per side, alternating, ").append(options.roundSeconds).append(" s per timed round.\n")
+      .append(options.warmup).append(" warm-up + ").append(options.rounds).append(" measured rounds per side")
+      .append(moreRounds(results)).append(", alternating, ").append(options.roundSeconds)
+      .append(" s per timed round.\n")
       .append("Machine: ").append(Runtime.getRuntime().availableProcessors()).append(" cores, ")
       .append(System.getProperty("java.vm.name")).append(' ').append(System.getProperty("java.runtime.version"))
       .append(", ").append(System.getProperty("os.name")).append(' ').append(System.getProperty("os.version"))
@@ -125,7 +133,11 @@ public final class Bench {
     }
     String kafka = System.getProperty("bench.kafka.version");
     if (kafka != null) {
-      sb.append("Kafka broker ").append(kafka).append(" (single node KRaft, scripts/brokers.sh). ");
+      sb.append("Kafka broker ").append(kafka).append(" (single node KRaft, scripts/brokers.sh")
+        .append(options.kafkaWarmupSeconds > 0 && results.stream().anyMatch(r -> r.comparison().name().startsWith("kafka"))
+          ? String.format(Locale.ROOT, "; loaded %.0f s by the raw producer before its first comparison",
+            options.kafkaWarmupSeconds) : "")
+        .append("). ");
     }
     sb.append("\n\nThroughput is the median over measured rounds; ratio = streamtools/raw per pair of rounds "
       + "(median and worst pair); latencies are the median over rounds of each round's p50 and p99.\n\n");
@@ -137,6 +149,21 @@ public final class Bench {
       sb.append(Report.stalls(stalls)).append('\n');
     }
     return sb.toString();
+  }
+
+  /** @return the comparisons that ran more measured rounds than {@code --rounds}, for the report's first line */
+  private String moreRounds(List<ComparisonResult> results) {
+    Map<Integer, List<String>> names = new TreeMap<>();
+    for (ComparisonResult r : results) {
+      int rounds = r.comparison().rounds(options.rounds);
+      if (rounds > options.rounds) {
+        names.computeIfAbsent(rounds, k -> new ArrayList<>()).add(r.comparison().name());
+      }
+    }
+    StringBuilder sb = new StringBuilder();
+    names.forEach((rounds, which) -> sb.append(sb.length() == 0 ? " (" : "; ").append(rounds).append(" for ")
+      .append(String.join(", ", which)));
+    return sb.length() == 0 ? "" : sb.append(")").toString();
   }
 
   static String loadAverage() {

@@ -20,6 +20,8 @@ public final class BenchOptions {
   public List<String> skip = new ArrayList<>();
   /** How long the stall scenarios hold the handler. */
   public double stallSeconds = 60;
+  /** How long the raw producer loads the Kafka broker before the first Kafka comparison; 0: not at all. */
+  public double kafkaWarmupSeconds = 30;
   /** Records in the Kafka backlog each consume round reads. */
   public int kafkaBacklog = 2_000_000;
   /** Messages in the RabbitMQ backlog each consume round reads. */
@@ -58,6 +60,7 @@ public final class BenchOptions {
         case "--only": o.only = split(v); break;
         case "--skip": o.skip = split(v); break;
         case "--stall-seconds": o.stallSeconds = Double.parseDouble(v); break;
+        case "--kafka-warmup": o.kafkaWarmupSeconds = Double.parseDouble(v); break;
         case "--kafka-backlog": o.kafkaBacklog = positive(a, Integer.parseInt(v)); break;
         case "--rmq-backlog": o.rmqBacklog = positive(a, Integer.parseInt(v)); break;
         case "--stall-backlog": o.stallBacklog = positive(a, Integer.parseInt(v)); break;
@@ -80,13 +83,16 @@ public final class BenchOptions {
   public static String usage() {
     return String.join("\n",
       "options (defaults in brackets):",
-      "  --rounds N           measured rounds per side, alternating raw/streamtools [5]",
+      "  --rounds N           measured rounds per side, alternating raw/streamtools [5]; the RabbitMQ",
+      "                       backlog comparisons run at least 11 (their rounds are bimodal)",
       "  --warmup N           warm-up rounds per side [2]",
       "  --round-seconds S    length of a timed round [3]",
       "  --only a,b           run only comparisons whose name starts with one of these (memory, http, kafka,",
       "                       rabbitmq, stall, or full names such as kafka.produce.100B)",
       "  --skip a,b           leave these out",
       "  --stall-seconds S    how long the stall scenarios hold the handler [60]",
+      "  --kafka-warmup S     load the Kafka broker this long with the raw producer before the first Kafka",
+      "                       comparison, as a broker just started runs slower for its first minute [30]",
       "  --kafka-backlog N    records per Kafka consume round [2000000]",
       "  --rmq-backlog N      messages per RabbitMQ consume round [50000]",
       "  --stall-backlog N    backlog of the stall scenarios [100000]",

@@ -43,7 +43,8 @@ public final class Harness {
       r.rawFailure = round(c, c.raw(), "raw", "warm-up", index, r.rawFailure, null);
       r.streamtoolsFailure = round(c, c.streamtools(), "streamtools", "warm-up", index, r.streamtoolsFailure, null);
     }
-    for (int i = 0; i < options.rounds; i++, index++) {
+    int rounds = c.rounds(options.rounds);
+    for (int i = 0; i < rounds; i++, index++) {
       if (i % 2 == 0) {
         r.rawFailure = round(c, c.raw(), "raw", "round " + (i + 1), index, r.rawFailure, r);
         r.streamtoolsFailure = round(c, c.streamtools(), "streamtools", "round " + (i + 1), index,

@@ -336,6 +336,12 @@ public final class RabbitBench {
     }
   }
 
+  /**
+   * Fills its queue over a connection it keeps, and drains it each round over a connection of the round's own, as
+   * the streamtools side's consumer loop, new each round, does: a consumer on a connection opened for the drain
+   * landed in the broker's slow mode more often (the raw consumer on a new connection each round in 1 of 13 drains
+   * fast, on a connection kept across rounds in 4 of 13, alternating; BENCHMARKS.md).
+   */
   private static final class RawConsume implements Side {
     private final BenchOptions o;
     private final String queue = queue("consume-raw");
@@ -347,8 +353,8 @@ public final class RabbitBench {
 
     @Override
     public String label() {
-      return "amqp-client basicConsume, basicQos(" + PREFETCH + "), basicAck(tag, true) every " + ACK_EVERY
-        + " deliveries";
+      return "amqp-client basicConsume on a connection opened for the round, basicQos(" + PREFETCH + "), "
+        + "basicAck(tag, true) every " + ACK_EVERY + " deliveries";
     }
 
     @Override
@@ -366,7 +372,8 @@ public final class RabbitBench {
       AtomicLong first = new AtomicLong();
       AtomicLong last = new AtomicLong();
       CompletableFuture<Void> all = new CompletableFuture<>();
-      Channel ch = connection.createChannel();
+      Connection consuming = connect("consume-round");
+      Channel ch = consuming.createChannel();
       try {
         ch.basicQos(PREFETCH);
         String tag = ch.basicConsume(queue, false, (consumerTag, d) -> {
@@ -386,7 +393,7 @@ public final class RabbitBench {
         all.get(300, TimeUnit.SECONDS);
         ch.basicCancel(tag);
       } finally {
-        ch.close();
+        consuming.close();
       }
       return new RoundResult(handled.get() - 1, last.get() - first.get(), Double.NaN, Double.NaN, 0);
     }

@@ -1,5 +1,6 @@
 package dev.streamtools.bench.impl;
 
+import com.rabbitmq.client.Channel;
 import com.rabbitmq.client.Connection;
 import com.rabbitmq.client.ConnectionFactory;
 import io.vertx.core.Context;
@@ -40,7 +41,6 @@ final class VertxRabbitClientSides {
     private final BenchOptions o;
     private final String queue = RabbitBench.queue("consume-vertx");
     private Context context;
-    private RabbitMQClient client;
     private Connection fillConnection;
 
     Consume(Vertx vertx, BenchOptions o) {
@@ -50,26 +50,27 @@ final class VertxRabbitClientSides {
 
     @Override
     public String label() {
-      return "vertx-rabbitmq-client basicConsumer, basicQos(" + RabbitBench.PREFETCH + "), basicAck(tag, true) every "
-        + RabbitBench.ACK_EVERY + " deliveries";
+      return "vertx-rabbitmq-client basicConsumer, a client started for the round, basicQos(" + RabbitBench.PREFETCH
+        + "), basicAck(tag, true) every " + RabbitBench.ACK_EVERY + " deliveries";
     }
 
     @Override
     public void open() throws Exception {
       fillConnection = RabbitBench.connect("consume-vertx-fill");
+      Channel ch = fillConnection.createChannel();
+      ch.queueDeclare(queue, true, false, false, null);
+      ch.close();
       context = Vx.newContext(vertx);
-      client = Vx.on(context, () -> {
-        RabbitMQClient c = RabbitMQClient.create(vertx, options("consume-vertx"));
-        return c.start()
-          .compose(v -> c.queueDeclare(queue, true, false, false))
-          .compose(ok -> c.basicQos(0, RabbitBench.PREFETCH, false))
-          .map(c);
-      });
     }
 
+    // a client (and so a connection) of the round's own, as the streamtools side's loop and the raw consumer have
     @Override
     public RoundResult round(int index) throws Exception {
       RabbitBench.fill(fillConnection, queue, o.rmqBacklog);
+      RabbitMQClient client = Vx.on(context, () -> {
+        RabbitMQClient c = RabbitMQClient.create(vertx, options("consume-vertx"));
+        return c.start().compose(ok -> c.basicQos(0, RabbitBench.PREFETCH, false)).map(c);
+      });
       long[] counts = new long[3]; // handled, first, last: touched only on the context
       CompletableFuture<Void> all = new CompletableFuture<>();
       RabbitMQConsumer consumer = Vx.on(context, () -> client.basicConsumer(queue,
@@ -90,17 +91,15 @@ final class VertxRabbitClientSides {
       try {
         all.get(300, TimeUnit.SECONDS);
       } finally {
-        Vx.on(context, consumer::cancel);
+        Vx.on(context, () -> consumer.cancel().transform(ar -> client.stop()));
       }
       return new RoundResult(counts[0] - 1, counts[2] - counts[1], Double.NaN, Double.NaN, 0);
     }
 
     @Override
     public void close() throws Exception {
-      if (client != null) {
-        Vx.on(context, () -> client.queueDelete(queue).transform(ar -> client.stop()));
-      }
       if (fillConnection != null) {
+        RabbitBench.deleteQuietly(fillConnection, queue);
         fillConnection.close();
       }
     }

@@ -10,7 +10,6 @@ import io.vertx.core.Vertx;
 import io.vertx.core.buffer.Buffer;
 import io.vertx.rabbitmq.QueueOptions;
 import io.vertx.rabbitmq.RabbitMQClient;
-import io.vertx.rabbitmq.RabbitMQConsumer;
 import io.vertx.rabbitmq.RabbitMQOptions;
 import io.vertx.rabbitmq.RabbitMQPublisher;
 import io.vertx.rabbitmq.RabbitMQPublisherOptions;
@@ -73,8 +72,8 @@ final class VertxRabbitClientSides {
       });
       long[] counts = new long[3]; // handled, first, last: touched only on the context
       CompletableFuture<Void> all = new CompletableFuture<>();
-      RabbitMQConsumer consumer = Vx.on(context, () -> client.basicConsumer(queue,
-        new QueueOptions().setAutoAck(false)).map(c -> c.handler(m -> {
+      try {
+        Vx.on(context, () -> client.basicConsumer(queue, new QueueOptions().setAutoAck(false)).map(c -> c.handler(m -> {
           long now = System.nanoTime();
           long n = ++counts[0];
           if (n == 1) {
@@ -88,10 +87,10 @@ final class VertxRabbitClientSides {
             all.complete(null);
           }
         })));
-      try {
         all.get(300, TimeUnit.SECONDS);
       } finally {
-        Vx.on(context, () -> consumer.cancel().transform(ar -> client.stop()));
+        // stopping the client closes its connection, and with it the consumer
+        Vx.on(context, client::stop);
       }
       return new RoundResult(counts[0] - 1, counts[2] - counts[1], Double.NaN, Double.NaN, 0);
     }

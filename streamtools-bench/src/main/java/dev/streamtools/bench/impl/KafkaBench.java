@@ -311,10 +311,11 @@ public final class KafkaBench {
    *
    * @param o options
    * @param progress where to say what it did
+   * @return whether the broker was loaded ({@code --kafka-warmup} above 0 and every send acknowledged)
    */
-  static void warmBroker(BenchOptions o, PrintStream progress) {
+  static boolean warmBroker(BenchOptions o, PrintStream progress) {
     if (o.kafkaWarmupSeconds <= 0) {
-      return;
+      return false;
     }
     String topic = topic("warm-up");
     byte[] body = Payloads.json(100).getBytes();
@@ -324,12 +325,14 @@ public final class KafkaBench {
         new ByteArraySerializer())) {
         RoundResult r = ThreadWindow.run(PRODUCE_WINDOW, (long) (o.kafkaWarmupSeconds * 1e9),
           done -> p.send(recordWithHeaders(topic, body), (md, e) -> done.accept(e)));
-        progress.printf(Locale.ROOT, "== Kafka broker warmed up: %d records of 100 B in %.0f s (%s/s)%n", r.ops(),
-          r.nanos() / 1e9, Report.count(r.throughput()));
+        progress.printf(Locale.ROOT, "== Kafka broker warmed up: %d records of 100 B in %.0f s (%s/s)%s%n", r.ops(),
+          r.nanos() / 1e9, Report.count(r.throughput()), r.errors() > 0 ? ", " + r.errors() + " failed" : "");
+        return r.errors() == 0;
       }
     } catch (Exception e) {
       progress.println("== warming the Kafka broker up failed: " + Harness.describe(e)
         + " (the Kafka comparisons will say whether it is reachable)");
+      return false;
     }
   }
 

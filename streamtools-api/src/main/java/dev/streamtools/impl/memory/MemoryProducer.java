@@ -7,6 +7,7 @@ import dev.streamtools.SendOptions;
 import dev.streamtools.SendResult;
 import dev.streamtools.Transports;
 import io.vertx.core.Future;
+import io.vertx.core.Promise;
 import io.vertx.core.Vertx;
 import io.vertx.core.eventbus.DeliveryOptions;
 import io.vertx.core.json.JsonObject;
@@ -18,6 +19,7 @@ final class MemoryProducer implements Producer {
 
   private final Vertx vertx;
   private final String queue;
+  private final String address;
   private final long sendTimeoutMillis;
   private final DeliveryOptions deliveryOptions;
   private volatile boolean closed;
@@ -25,6 +27,7 @@ final class MemoryProducer implements Producer {
   MemoryProducer(Vertx vertx, String queue, JsonObject config) {
     this.vertx = vertx;
     this.queue = queue;
+    this.address = MemoryWire.address(queue);
     this.sendTimeoutMillis = MemoryWire.sendTimeoutMillis(config);
     // never modified after this: shared by every send that uses the default timeout
     this.deliveryOptions = new DeliveryOptions().setSendTimeout(sendTimeoutMillis);
@@ -51,13 +54,14 @@ final class MemoryProducer implements Producer {
     return send(message, options, () -> SendResult.of(Transports.MEMORY, queue, message.id()));
   }
 
-  // One transformation of the event-bus reply, not the four of sendForResult(...).map(...).recover(...)
-  // .mapEmpty(): on the sender's event loop, each costs a Future and a listener per message.
   @Override
   public Future<Void> send(Message message, SendOptions options) {
     return send(message, options, () -> null);
   }
 
+  // The sender's event loop also takes every reply, so each layer of Futures counts: one listener on the
+  // event-bus reply completing one Promise, not a transform(...) (which adds a Future per message) nor the
+  // four of sendForResult(...).map(...).recover(...).mapEmpty().
   private <T> Future<T> send(Message message, SendOptions options, Supplier<T> result) {
     if (closed) {
       return Future.failedFuture(new SendException(Transports.MEMORY, queue, message.id(), "producer is closed", null));
@@ -65,11 +69,18 @@ final class MemoryProducer implements Producer {
     long timeout = options.timeout() != null ? options.timeout().toMillis() : sendTimeoutMillis;
     DeliveryOptions delivery = timeout == sendTimeoutMillis ? deliveryOptions
       : new DeliveryOptions().setSendTimeout(timeout);
-    return MemoryQueues.request(vertx, queue, new MemoryWire.Envelope(addressed(message, options), 1, delivery),
+    Promise<T> sent = Promise.promise();
+    MemoryQueues.request(vertx, queue, address, new MemoryWire.Envelope(addressed(message, options), 1, delivery),
         delivery)
-      .transform(ar -> ar.succeeded() ? Future.succeededFuture(result.get())
-        : Future.failedFuture(new SendException(Transports.MEMORY, queue, message.id(),
-          MemoryWire.describe(ar.cause(), queue, timeout), ar.cause())));
+      .onComplete((reply, failure) -> {
+        if (failure == null) {
+          sent.complete(result.get());
+        } else {
+          sent.fail(new SendException(Transports.MEMORY, queue, message.id(),
+            MemoryWire.describe(failure, queue, timeout), failure));
+        }
+      });
+    return sent.future();
   }
 
   private Message addressed(Message message, SendOptions options) {

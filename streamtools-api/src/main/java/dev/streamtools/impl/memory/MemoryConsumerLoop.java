@@ -218,7 +218,7 @@ final class MemoryConsumerLoop implements ConsumerLoop {
 
     private Future<Void> resend(String toQueue, Message m, int nextAttempt) {
       DeliveryOptions sendOptions = new DeliveryOptions().setSendTimeout(sendTimeoutMillis);
-      return MemoryQueues.request(vertx, toQueue, MemoryWire.address(toQueue),
+      return MemoryQueues.request(vertx, toQueue,
         new MemoryWire.Envelope(MemoryWire.addressedTo(m, toQueue), nextAttempt, sendOptions), sendOptions)
         .mapEmpty();
     }

@@ -19,7 +19,6 @@ final class MemoryProducer implements Producer {
 
   private final Vertx vertx;
   private final String queue;
-  private final String address;
   private final long sendTimeoutMillis;
   private final DeliveryOptions deliveryOptions;
   private volatile boolean closed;
@@ -27,7 +26,6 @@ final class MemoryProducer implements Producer {
   MemoryProducer(Vertx vertx, String queue, JsonObject config) {
     this.vertx = vertx;
     this.queue = queue;
-    this.address = MemoryWire.address(queue);
     this.sendTimeoutMillis = MemoryWire.sendTimeoutMillis(config);
     // never modified after this: shared by every send that uses the default timeout
     this.deliveryOptions = new DeliveryOptions().setSendTimeout(sendTimeoutMillis);
@@ -70,8 +68,7 @@ final class MemoryProducer implements Producer {
     DeliveryOptions delivery = timeout == sendTimeoutMillis ? deliveryOptions
       : new DeliveryOptions().setSendTimeout(timeout);
     Promise<T> sent = Promise.promise();
-    MemoryQueues.request(vertx, queue, address, new MemoryWire.Envelope(addressed(message, options), 1, delivery),
-        delivery)
+    MemoryQueues.request(vertx, queue, new MemoryWire.Envelope(addressed(message, options), 1, delivery), delivery)
       .onComplete((reply, failure) -> {
         if (failure == null) {
           sent.complete(result.get());

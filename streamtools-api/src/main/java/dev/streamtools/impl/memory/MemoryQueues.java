@@ -40,11 +40,9 @@ final class MemoryQueues {
    * Sends a request to the queue's consumers: on the sender's own event bus when it has a consumer of
    * the queue (the event bus then balances between its consumers), otherwise on another instance's.
    * The Future completes on the sender's context.
-   *
-   * @param address the queue's event-bus address, {@link MemoryWire#address(String)}
    */
-  static Future<?> request(Vertx sender, String queue, String address, MemoryWire.Envelope envelope,
-                           DeliveryOptions options) {
+  static Future<?> request(Vertx sender, String queue, MemoryWire.Envelope envelope, DeliveryOptions options) {
+    String address = MemoryWire.address(queue);
     List<Vertx> instances = CONSUMERS.get(queue);
     if (instances == null || instances.isEmpty() || instances.contains(sender)) {
       return sender.eventBus().request(address, envelope, options);

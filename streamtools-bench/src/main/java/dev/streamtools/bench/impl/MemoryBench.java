@@ -27,7 +27,8 @@ public final class MemoryBench {
   /**
    * Measured rounds per side of the throughput comparisons, whatever {@code --rounds} says: the JVM runs both
    * sides at about 600 k or about 200 k requests/s and moves between the two within a run, for both sides at
-   * once, so a pair whose rounds straddle a move gives 0.4 or 2.5 and five pairs left the median to chance.
+   * once, so a pair whose rounds straddle a move gave 0.36-0.51 (its inverse the other way) and five pairs left the
+   * median to chance.
    */
   static final int THROUGHPUT_ROUNDS = 11;
 

@@ -62,8 +62,17 @@ public final class KafkaTopicProducer implements Producer {
 
   private final ContextInbox acknowledgements;
 
-  /** One send, from {@link #send} or {@link #sendForResult} to its outcome. */
-  private static final class Outgoing<T> {
+  /**
+   * One send, from {@link #send} or {@link #sendForResult} to its outcome; also the callback of its
+   * {@code KafkaProducer.send} and the task that takes the acknowledgement on the context (one object per send
+   * instead of three).
+   *
+   * <p>The client reports a refusal for want of metadata or memory by calling the callback before {@code send}
+   * returns, on the calling thread: that is kept as a refusal, to offer the record again; every other outcome
+   * goes to the context. A record is handed to the client again only after a refusal, so at most one outcome
+   * is ever on its way to the context.
+   */
+  private final class Outgoing<T> implements Callback, Runnable {
     final Message message;
     final ProducerRecord<byte[], byte[]> record;
     final Promise<T> result = Promise.promise();
@@ -75,36 +84,34 @@ public final class KafkaTopicProducer implements Producer {
     long timer = -1;
     boolean handedToKafka;
     TimeoutException lastRefusal;
+    // the current KafkaProducer.send call, and what it reported from inside it
+    Thread sendingThread;
+    boolean insideSend;
+    TimeoutException refusal;
+    // the outcome, written by the client's thread before it submits this object to the context
+    RecordMetadata acknowledgement;
+    Exception failure;
 
     Outgoing(Message message, ProducerRecord<byte[], byte[]> record, Function<RecordMetadata, T> outcome) {
       this.message = message;
       this.record = record;
       this.outcome = outcome;
     }
-  }
-
-  /**
-   * The callback of one {@code KafkaProducer.send}. The client reports a refusal for want of metadata or memory
-   * by calling it before {@code send} returns, on the calling thread: that is kept as a refusal, to offer the
-   * record again; every other outcome goes to the context.
-   */
-  private final class Appending implements Callback {
-    final Outgoing<?> outgoing;
-    final Thread caller = Thread.currentThread();
-    boolean insideSend = true;
-    TimeoutException refusal;
-
-    Appending(Outgoing<?> outgoing) {
-      this.outgoing = outgoing;
-    }
 
     @Override
     public void onCompletion(RecordMetadata md, Exception error) {
-      if (error instanceof TimeoutException && Thread.currentThread() == caller && insideSend) {
+      if (error instanceof TimeoutException && Thread.currentThread() == sendingThread && insideSend) {
         refusal = (TimeoutException) error;
         return;
       }
-      acknowledgements.submit(() -> acknowledged(outgoing, md, error));
+      acknowledgement = md;
+      failure = error;
+      acknowledgements.submit(this);
+    }
+
+    @Override
+    public void run() {
+      acknowledged(this, acknowledgement, failure);
     }
   }
 
@@ -247,30 +254,37 @@ public final class KafkaTopicProducer implements Producer {
         "cannot build the record: " + e, e));
     }
     unacknowledged.incrementAndGet();
-    // Everything goes through the context, so sends made one after the other reach Kafka in that order.
-    onContext(() -> {
+    // Everything goes through the context, so sends made one after the other reach Kafka in that order; a send
+    // made on it goes on at once, with no task allocated for it.
+    if (Vertx.currentContext() == context) {
+      enqueue(o, options);
+    } else {
+      context.runOnContext(v -> enqueue(o, options));
+    }
+    return o.result.future();
+  }
+
+  private void enqueue(Outgoing<?> o, SendOptions options) {
+    if (producer != null) {
+      send(o, options);
+      return;
+    }
+    o.waitingSince = System.nanoTime();
+    waitingForInit.add(() -> {
       if (producer != null) {
         send(o, options);
-        return;
-      }
-      o.waitingSince = System.nanoTime();
-      waitingForInit.add(() -> {
-        if (producer != null) {
-          send(o, options);
-        } else {
-          Throwable cause = initialized == null ? null : initialized.cause();
-          unacknowledged.decrementAndGet();
-          o.result.tryFail(new SendException(Transports.KAFKA, topic, message.id(), "producer could not start: "
-            + (cause == null ? "closed" : cause.getMessage()), cause));
-        }
-      });
-      if (closing && initialized == null) {
-        waitingForInit.poll().run();
       } else {
-        startOnContext();
+        Throwable cause = initialized == null ? null : initialized.cause();
+        unacknowledged.decrementAndGet();
+        o.result.tryFail(new SendException(Transports.KAFKA, topic, o.message.id(), "producer could not start: "
+          + (cause == null ? "closed" : cause.getMessage()), cause));
       }
     });
-    return o.result.future();
+    if (closing && initialized == null) {
+      waitingForInit.poll().run();
+    } else {
+      startOnContext();
+    }
   }
 
   private void onContext(Runnable action) {
@@ -303,19 +317,21 @@ public final class KafkaTopicProducer implements Producer {
 
   /** @return false if the client has no room for the record yet (topic metadata, buffer.memory) */
   private boolean handOver(Outgoing<?> o) {
-    Appending callback = new Appending(o);
+    o.sendingThread = Thread.currentThread();
+    o.refusal = null;
+    o.insideSend = true;
     try {
-      producer.send(o.record, callback);
+      producer.send(o.record, o);
     } catch (RuntimeException e) {
       // what send throws instead of reporting to the callback (closed producer, interrupted, serializer)
       o.handedToKafka = true;
       acknowledged(o, null, e);
       return true;
     } finally {
-      callback.insideSend = false;
+      o.insideSend = false;
     }
-    if (callback.refusal != null) {
-      o.lastRefusal = callback.refusal;
+    if (o.refusal != null) {
+      o.lastRefusal = o.refusal;
       return false;
     }
     o.handedToKafka = true;

@@ -42,7 +42,8 @@ import java.util.function.Function;
  * refused at once, and it waits in this producer's queue, with the records sent after it, and is offered again
  * (after a short timer, or as soon as an acknowledgement frees memory) until the user's {@code max.block.ms}
  * (default 60 s) has passed since it was sent; then its send fails. No thread ever blocks, and no record is
- * handed to a worker thread: the worker hop capped sends at about 0.75 of the raw client (BENCHMARKS.md).
+ * handed to a worker thread: the worker hop capped sends at about 0.75 of the raw client, and a thread of the
+ * producer's own calling {@code send}, fed once per burst, did not raise the rate (BENCHMARKS.md).
  */
 public final class KafkaTopicProducer implements Producer {
 

@@ -255,37 +255,30 @@ public final class KafkaTopicProducer implements Producer {
         "cannot build the record: " + e, e));
     }
     unacknowledged.incrementAndGet();
-    // Everything goes through the context, so sends made one after the other reach Kafka in that order; a send
-    // made on it goes on at once, with no task allocated for it.
-    if (Vertx.currentContext() == context) {
-      enqueue(o, options);
-    } else {
-      context.runOnContext(v -> enqueue(o, options));
-    }
-    return o.result.future();
-  }
-
-  private void enqueue(Outgoing<?> o, SendOptions options) {
-    if (producer != null) {
-      send(o, options);
-      return;
-    }
-    o.waitingSince = System.nanoTime();
-    waitingForInit.add(() -> {
+    // Everything goes through the context, so sends made one after the other reach Kafka in that order.
+    onContext(() -> {
       if (producer != null) {
         send(o, options);
+        return;
+      }
+      o.waitingSince = System.nanoTime();
+      waitingForInit.add(() -> {
+        if (producer != null) {
+          send(o, options);
+        } else {
+          Throwable cause = initialized == null ? null : initialized.cause();
+          unacknowledged.decrementAndGet();
+          o.result.tryFail(new SendException(Transports.KAFKA, topic, message.id(), "producer could not start: "
+            + (cause == null ? "closed" : cause.getMessage()), cause));
+        }
+      });
+      if (closing && initialized == null) {
+        waitingForInit.poll().run();
       } else {
-        Throwable cause = initialized == null ? null : initialized.cause();
-        unacknowledged.decrementAndGet();
-        o.result.tryFail(new SendException(Transports.KAFKA, topic, o.message.id(), "producer could not start: "
-          + (cause == null ? "closed" : cause.getMessage()), cause));
+        startOnContext();
       }
     });
-    if (closing && initialized == null) {
-      waitingForInit.poll().run();
-    } else {
-      startOnContext();
-    }
+    return o.result.future();
   }
 
   private void onContext(Runnable action) {

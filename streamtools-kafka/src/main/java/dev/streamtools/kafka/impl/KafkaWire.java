@@ -38,22 +38,17 @@ final class KafkaWire {
     if (m.correlationId() != null) {
       headers.add(MessageHeaders.CORRELATION_ID, utf8(m.correlationId()));
     }
-    // the isEmpty checks spare most sends two lambdas that capture the headers
-    if (!m.headers().isEmpty()) {
-      m.headers().forEach((k, v) -> {
-        if (!isReserved(k)) {
-          headers.add(k, utf8(v));
-        }
-      });
-    }
-    if (!extraHeaders.isEmpty()) {
-      extraHeaders.forEach((k, v) -> {
-        if (!isReserved(k)) {
-          headers.remove(k);
-          headers.add(k, utf8(v));
-        }
-      });
-    }
+    m.headers().forEach((k, v) -> {
+      if (!isReserved(k)) {
+        headers.add(k, utf8(v));
+      }
+    });
+    extraHeaders.forEach((k, v) -> {
+      if (!isReserved(k)) {
+        headers.remove(k);
+        headers.add(k, utf8(v));
+      }
+    });
     return new ProducerRecord<>(topic, partition, m.timestamp().toEpochMilli(), key == null ? null : utf8(key),
       m.body().getBytes(), headers);
   }

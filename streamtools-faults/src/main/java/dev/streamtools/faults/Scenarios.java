@@ -568,8 +568,10 @@ public final class Scenarios {
     long perMessage = 2L * SLOW_PAD;
     long slack = 8L << 20;
     switch (transport) {
-      case "kafka": // 2 x maxInFlight fetched ahead + two polls' batches; fetch buffers of 1 MiB per partition (3)
-        return (2L * SLOW_MAX_IN_FLIGHT + 2L * KAFKA_MAX_POLL_RECORDS) * perMessage + (3L << 20) + slack;
+      // 2 x maxInFlight fetched ahead + two polls' batches; and two fetch responses of up to 1 MiB per partition
+      // (3): records not yet polled keep their whole response alive while the next one arrives
+      case "kafka":
+        return (2L * SLOW_MAX_IN_FLIGHT + 2L * KAFKA_MAX_POLL_RECORDS) * perMessage + 2L * (3L << 20) + slack;
       case "rabbitmq": // prefetch = maxInFlight
         return SLOW_MAX_IN_FLIGHT * perMessage + slack;
       default: // push transports: maxInFlight + maxPending requests held

@@ -16,6 +16,9 @@ import java.util.concurrent.atomic.AtomicBoolean;
  */
 public final class ContextInbox {
 
+  /** Events one drain runs at most before the event loop's other tasks get their turn. */
+  private static final int MAX_EVENTS_PER_DRAIN = 4096;
+
   private final Context context;
   private final ConcurrentLinkedQueue<Runnable> events = new ConcurrentLinkedQueue<>();
   private final AtomicBoolean scheduled = new AtomicBoolean();
@@ -25,6 +28,11 @@ public final class ContextInbox {
    */
   public ContextInbox(Context context) {
     this.context = context;
+  }
+
+  /** @return where the events run */
+  public Context context() {
+    return context;
   }
 
   /**
@@ -43,11 +51,18 @@ public final class ContextInbox {
     // cleared first: an event added while draining either is seen by this loop or schedules the next drain
     scheduled.set(false);
     Runnable event;
-    while ((event = events.poll()) != null) {
+    for (int ran = 0; (event = events.poll()) != null; ) {
       try {
         event.run();
       } catch (RuntimeException e) {
         ((ContextInternal) context).reportException(e);
+      }
+      // events that submit more events (a send retried as soon as it fails) would keep the event loop here
+      if (++ran == MAX_EVENTS_PER_DRAIN && !events.isEmpty()) {
+        if (scheduled.compareAndSet(false, true)) {
+          context.runOnContext(v -> drain());
+        }
+        return;
       }
     }
   }

@@ -5,6 +5,7 @@ import dev.streamtools.Message;
 import dev.streamtools.MessageHandler;
 import dev.streamtools.RouteOptions;
 import dev.streamtools.Transports;
+import dev.streamtools.spi.ContextInbox;
 import dev.streamtools.spi.DeadLetters;
 import dev.streamtools.spi.Delivery;
 import dev.streamtools.spi.Dispatcher;
@@ -12,9 +13,9 @@ import io.vertx.core.Context;
 import io.vertx.core.Future;
 import io.vertx.core.Promise;
 import io.vertx.core.Vertx;
-import io.vertx.core.eventbus.DeliveryOptions;
 import io.vertx.core.eventbus.MessageConsumer;
 import io.vertx.core.eventbus.MessageConsumerOptions;
+import io.vertx.core.eventbus.impl.MessageConsumerImpl;
 import io.vertx.core.json.JsonObject;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -23,27 +24,24 @@ import java.time.Duration;
 import java.util.ArrayDeque;
 
 /**
- * Consumes an event-bus address. A request is answered (the producer's send completes) when the
- * message enters the dispatcher; until a slot is free it waits unanswered, up to
- * {@link RouteOptions#maxPending()}, beyond which it is refused so the producer's send fails.
+ * Consumes an event-bus address. An envelope is taken (the producer's send completes) when its message
+ * enters the dispatcher; until a slot is free it waits, up to {@link RouteOptions#maxPending()}, beyond which
+ * it is refused so the producer's send fails.
  */
 final class MemoryConsumerLoop implements ConsumerLoop {
 
   private static final Logger LOG = LoggerFactory.getLogger(MemoryConsumerLoop.class);
-  private static final int REFUSED_FULL = 429;
-  private static final int REFUSED_CLOSING = 503;
-  private static final int REFUSED_EXPIRED = 504;
 
   private final Vertx vertx;
   private final String queue;
   private final String address;
   private final long sendTimeoutMillis;
-  private final ArrayDeque<io.vertx.core.eventbus.Message<MemoryWire.Envelope>> waiting = new ArrayDeque<>();
+  private final ArrayDeque<MemoryWire.Envelope<?>> waiting = new ArrayDeque<>();
 
   private Context context;
   private RouteOptions options;
   private Dispatcher dispatcher;
-  private MessageConsumer<MemoryWire.Envelope> consumer;
+  private MessageConsumer<MemoryWire.Envelope<?>> consumer;
   private volatile boolean ready;
   private boolean closing;
   private Future<Void> closed;
@@ -87,7 +85,13 @@ final class MemoryConsumerLoop implements ConsumerLoop {
       // (MessageConsumerOptions.DEFAULT_MAX_BUFFERED_MESSAGES); the sender would wait out its timeout. This
       // consumer never pauses and refuses beyond maxPending itself, at once: let that be the only bound.
       consumer = vertx.eventBus().consumer(new MessageConsumerOptions().setAddress(address).setLocalOnly(true)
-        .setMaxBufferedMessages(Integer.MAX_VALUE), this::onRequest);
+        .setMaxBufferedMessages(Integer.MAX_VALUE), this::onEnvelope);
+      // Envelopes still on their way when close() unregisters the consumer are discarded by the event bus,
+      // which answers a discarded request but not a plain send: refuse them, or their senders would learn it
+      // only from their send timeout. MessageConsumerImpl is Vert.x's only MessageConsumer.
+      if (consumer instanceof MessageConsumerImpl) {
+        ((MessageConsumerImpl<MemoryWire.Envelope<?>>) consumer).discardHandler(m -> m.body().refuse(closingRefusal()));
+      }
       consumer.completion().onSuccess(x -> {
         MemoryQueues.register(queue, vertx);
         ready = true;
@@ -116,9 +120,9 @@ final class MemoryConsumerLoop implements ConsumerLoop {
       closing = true;
       ready = false;
       MemoryQueues.unregister(queue, vertx);
-      io.vertx.core.eventbus.Message<MemoryWire.Envelope> w;
+      MemoryWire.Envelope<?> w;
       while ((w = waiting.poll()) != null) {
-        w.fail(REFUSED_CLOSING, "memory queue '" + queue + "' consumer is closing");
+        w.refuse(closingRefusal());
       }
       consumer.unregister()
         .transform(x -> dispatcher.close(options.drainTimeout()))
@@ -128,17 +132,22 @@ final class MemoryConsumerLoop implements ConsumerLoop {
     return closed;
   }
 
-  private void onRequest(io.vertx.core.eventbus.Message<MemoryWire.Envelope> request) {
+  private void onEnvelope(io.vertx.core.eventbus.Message<MemoryWire.Envelope<?>> delivered) {
+    MemoryWire.Envelope<?> envelope = delivered.body();
     if (closing) {
-      request.fail(REFUSED_CLOSING, "memory queue '" + queue + "' consumer is closing");
+      envelope.refuse(closingRefusal());
     } else if (waiting.isEmpty() && dispatcher.hasCapacity()) {
-      admit(request);
+      admit(envelope);
     } else if (waiting.size() < options.maxPending()) {
-      waiting.add(request);
+      waiting.add(envelope);
     } else {
-      request.fail(REFUSED_FULL, "memory queue '" + queue + "' is full: " + waiting.size()
+      envelope.refuse("the consumer refused it: memory queue '" + queue + "' is full: " + waiting.size()
         + " messages wait for the handler (maxPending)");
     }
+  }
+
+  private String closingRefusal() {
+    return "the consumer refused it: memory queue '" + queue + "' consumer is closing";
   }
 
   private void admitWaiting() {
@@ -147,17 +156,14 @@ final class MemoryConsumerLoop implements ConsumerLoop {
     }
   }
 
-  private void admit(io.vertx.core.eventbus.Message<MemoryWire.Envelope> request) {
-    MemoryWire.Envelope envelope = request.body();
-    if (envelope.expired()) {
+  private void admit(MemoryWire.Envelope<?> envelope) {
+    if (!envelope.take()) {
       // it waited for admission longer than its send timeout: the sender was told the send failed, so
       // handling it now would act on a message its sender may already have sent again
       LOG.debug("[memory queue '{}'] message {} not taken: its sender stopped waiting (send timeout)", queue,
         envelope.message().id());
-      request.fail(REFUSED_EXPIRED, "memory queue '" + queue + "': the send timed out before a handler was free");
       return;
     }
-    request.reply(null);
     dispatcher.dispatch(new MemoryDelivery(envelope.message(), envelope.attempt()));
   }
 
@@ -217,10 +223,8 @@ final class MemoryConsumerLoop implements ConsumerLoop {
     }
 
     private Future<Void> resend(String toQueue, Message m, int nextAttempt) {
-      DeliveryOptions sendOptions = new DeliveryOptions().setSendTimeout(sendTimeoutMillis);
-      return MemoryQueues.request(vertx, toQueue,
-        new MemoryWire.Envelope(MemoryWire.addressedTo(m, toQueue), nextAttempt, sendOptions), sendOptions)
-        .mapEmpty();
+      return MemoryQueues.send(vertx, new ContextInbox(vertx.getOrCreateContext()),
+        MemoryWire.addressedTo(m, toQueue), nextAttempt, sendTimeoutMillis, null);
     }
   }
 }

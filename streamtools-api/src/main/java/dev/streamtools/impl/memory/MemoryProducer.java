@@ -6,29 +6,28 @@ import dev.streamtools.SendException;
 import dev.streamtools.SendOptions;
 import dev.streamtools.SendResult;
 import dev.streamtools.Transports;
+import dev.streamtools.spi.ContextInbox;
+import io.vertx.core.Context;
 import io.vertx.core.Future;
-import io.vertx.core.Promise;
 import io.vertx.core.Vertx;
-import io.vertx.core.eventbus.DeliveryOptions;
 import io.vertx.core.json.JsonObject;
 
-import java.util.function.Supplier;
-
-/** Sends are event-bus requests; a consumer answers when it takes the message into its handler queue. */
+/**
+ * Sends envelopes on the event bus; a consumer settles each when it takes the message into its handler queue
+ * or refuses it (see {@link MemoryWire.Envelope}).
+ */
 final class MemoryProducer implements Producer {
 
   private final Vertx vertx;
   private final String queue;
   private final long sendTimeoutMillis;
-  private final DeliveryOptions deliveryOptions;
+  private volatile ContextInbox replies;
   private volatile boolean closed;
 
   MemoryProducer(Vertx vertx, String queue, JsonObject config) {
     this.vertx = vertx;
     this.queue = queue;
     this.sendTimeoutMillis = MemoryWire.sendTimeoutMillis(config);
-    // never modified after this: shared by every send that uses the default timeout
-    this.deliveryOptions = new DeliveryOptions().setSendTimeout(sendTimeoutMillis);
     MemoryWire.registerCodec(vertx);
   }
 
@@ -49,35 +48,31 @@ final class MemoryProducer implements Producer {
 
   @Override
   public Future<SendResult> sendForResult(Message message, SendOptions options) {
-    return send(message, options, () -> SendResult.of(Transports.MEMORY, queue, message.id()));
+    return send(message, options, SendResult.of(Transports.MEMORY, queue, message.id()));
   }
 
   @Override
   public Future<Void> send(Message message, SendOptions options) {
-    return send(message, options, () -> null);
+    return send(message, options, null);
   }
 
-  // The sender's event loop also takes every reply, so each layer of Futures counts: one listener on the
-  // event-bus reply completing one Promise, not a transform(...) (which adds a Future per message) nor the
-  // four of sendForResult(...).map(...).recover(...).mapEmpty().
-  private <T> Future<T> send(Message message, SendOptions options, Supplier<T> result) {
+  private <T> Future<T> send(Message message, SendOptions options, T result) {
     if (closed) {
       return Future.failedFuture(new SendException(Transports.MEMORY, queue, message.id(), "producer is closed", null));
     }
     long timeout = options.timeout() != null ? options.timeout().toMillis() : sendTimeoutMillis;
-    DeliveryOptions delivery = timeout == sendTimeoutMillis ? deliveryOptions
-      : new DeliveryOptions().setSendTimeout(timeout);
-    Promise<T> sent = Promise.promise();
-    MemoryQueues.request(vertx, queue, new MemoryWire.Envelope(addressed(message, options), 1, delivery), delivery)
-      .onComplete((reply, failure) -> {
-        if (failure == null) {
-          sent.complete(result.get());
-        } else {
-          sent.fail(new SendException(Transports.MEMORY, queue, message.id(),
-            MemoryWire.describe(failure, queue, timeout), failure));
-        }
-      });
-    return sent.future();
+    return MemoryQueues.send(vertx, repliesOn(vertx.getOrCreateContext()), addressed(message, options), 1, timeout,
+      result);
+  }
+
+  // One inbox per context the producer sends from: the last one is kept, as a producer mostly sends from one.
+  private ContextInbox repliesOn(Context context) {
+    ContextInbox r = replies;
+    if (r == null || r.context() != context) {
+      r = new ContextInbox(context);
+      replies = r;
+    }
+    return r;
   }
 
   private Message addressed(Message message, SendOptions options) {

@@ -1,8 +1,8 @@
 package dev.streamtools.impl.memory;
 
-import io.vertx.core.Context;
+import dev.streamtools.Message;
+import dev.streamtools.spi.ContextInbox;
 import io.vertx.core.Future;
-import io.vertx.core.Promise;
 import io.vertx.core.Vertx;
 import io.vertx.core.eventbus.DeliveryOptions;
 
@@ -21,6 +21,8 @@ final class MemoryQueues {
 
   private static final Map<String, List<Vertx>> CONSUMERS = new ConcurrentHashMap<>();
   private static final AtomicInteger ROUND_ROBIN = new AtomicInteger();
+  // never modified: a memory queue's envelopes stay in the JVM
+  private static final DeliveryOptions LOCAL = new DeliveryOptions().setLocalOnly(true);
 
   private MemoryQueues() {
   }
@@ -37,27 +39,32 @@ final class MemoryQueues {
   }
 
   /**
-   * Sends a request to the queue's consumers: on the sender's own event bus when it has a consumer of
-   * the queue (the event bus then balances between its consumers), otherwise on another instance's.
-   * The Future completes on the sender's context.
+   * Sends a message to the queue's consumers: on the sender's own event bus when it has a consumer of the
+   * queue (the event bus then balances between its consumers), otherwise on another instance's. The Future
+   * completes on the context of {@code replies} when a consumer takes the message, and fails when one refuses
+   * it, when none listens, or when none takes it within {@code timeoutMillis}.
+   *
+   * @param sender the sender's instance
+   * @param replies an inbox of the sender's context
+   * @param message the message, addressed to {@code queue}
+   * @param attempt which delivery this is, from 1
+   * @param timeoutMillis how long to wait for a consumer to take it
+   * @param result what the Future succeeds with
+   * @param <T> its type
+   * @return the send's outcome
    */
-  static Future<?> request(Vertx sender, String queue, MemoryWire.Envelope envelope, DeliveryOptions options) {
-    String address = MemoryWire.address(queue);
+  static <T> Future<T> send(Vertx sender, ContextInbox replies, Message message, int attempt, long timeoutMillis,
+                            T result) {
+    String queue = message.queue();
     List<Vertx> instances = CONSUMERS.get(queue);
-    if (instances == null || instances.isEmpty() || instances.contains(sender)) {
-      return sender.eventBus().request(address, envelope, options);
-    }
-    Vertx target = instances.get(Math.floorMod(ROUND_ROBIN.getAndIncrement(), instances.size()));
-    Context senderContext = sender.getOrCreateContext();
-    Promise<Object> result = Promise.promise();
-    target.eventBus().request(address, envelope, options)
-      .onComplete(ar -> senderContext.runOnContext(v -> {
-        if (ar.succeeded()) {
-          result.complete(ar.result());
-        } else {
-          result.fail(ar.cause());
-        }
-      }));
-    return result.future();
+    Vertx target = instances == null || instances.isEmpty() || instances.contains(sender) ? sender
+      : instances.get(Math.floorMod(ROUND_ROBIN.getAndIncrement(), instances.size()));
+    MemoryWire.Envelope<T> envelope = new MemoryWire.Envelope<>(message, attempt, sender, replies, result,
+      timeoutMillis);
+    Future<T> taken = envelope.awaitTaken();
+    target.eventBus().<MemoryWire.Envelope<T>>sender(MemoryWire.address(queue), LOCAL)
+      .write(envelope)
+      .onFailure(e -> envelope.refuse(MemoryWire.undelivered(e, queue)));
+    return taken;
   }
 }

@@ -4,6 +4,7 @@ import dev.streamtools.Message;
 import dev.streamtools.MessageHeaders;
 import dev.streamtools.impl.ReceivedMessages;
 import dev.streamtools.impl.WireFields;
+import dev.streamtools.spi.Bodies;
 import io.vertx.core.buffer.Buffer;
 import org.apache.kafka.clients.consumer.ConsumerRecord;
 import org.apache.kafka.clients.producer.ProducerRecord;
@@ -25,6 +26,13 @@ import java.util.Map;
  */
 final class KafkaWire {
 
+  // The content types Message's factories set, encoded once and shared by every record: the producer only reads
+  // a header's value, copying it into the batch.
+  private static final Map<String, byte[]> ENCODED_CONTENT_TYPES = Map.of(
+    Message.APPLICATION_JSON, utf8(Message.APPLICATION_JSON),
+    Message.TEXT_PLAIN, utf8(Message.TEXT_PLAIN),
+    Message.OCTET_STREAM, utf8(Message.OCTET_STREAM));
+
   private KafkaWire() {
   }
 
@@ -33,7 +41,8 @@ final class KafkaWire {
     RecordHeaders headers = new RecordHeaders();
     headers.add(MessageHeaders.MESSAGE_ID, utf8(m.id()));
     if (m.contentType() != null) {
-      headers.add(MessageHeaders.CONTENT_TYPE, utf8(m.contentType()));
+      byte[] contentType = ENCODED_CONTENT_TYPES.get(m.contentType());
+      headers.add(MessageHeaders.CONTENT_TYPE, contentType != null ? contentType : utf8(m.contentType()));
     }
     if (m.correlationId() != null) {
       headers.add(MessageHeaders.CORRELATION_ID, utf8(m.correlationId()));
@@ -50,7 +59,7 @@ final class KafkaWire {
       }
     });
     return new ProducerRecord<>(topic, partition, m.timestamp().toEpochMilli(), key == null ? null : utf8(key),
-      m.body().getBytes(), headers);
+      Bodies.array(m.body()), headers);
   }
 
   /**

@@ -13,6 +13,7 @@ import dev.streamtools.RouteOptions;
 import dev.streamtools.SendOptions;
 import dev.streamtools.StreamtoolsException;
 import dev.streamtools.Transports;
+import dev.streamtools.spi.Bodies;
 import dev.streamtools.spi.ContextInbox;
 import dev.streamtools.spi.DeadLetters;
 import dev.streamtools.spi.Delivery;
@@ -533,7 +534,7 @@ final class RabbitMqConsumerLoop implements ConsumerLoop {
         return;
       }
       AMQP.BasicProperties props = AmqpWire.properties(message, SendOptions.DEFAULTS, attempt + 1);
-      publisher.publish("", queue, props, message.body().getBytes(), settings.sendTimeoutMillis, queue,
+      publisher.publish("", queue, props, Bodies.array(message.body()), settings.sendTimeoutMillis, queue,
           channel.session)
         .compose(v -> ack())
         .onFailure(e -> {
@@ -551,7 +552,7 @@ final class RabbitMqConsumerLoop implements ConsumerLoop {
       }
       Message deadLetter = DeadLetters.of(message, Transports.RABBITMQ, queue, attempt, reason, cause);
       AMQP.BasicProperties props = AmqpWire.properties(deadLetter, SendOptions.DEFAULTS, 0);
-      return publisher.publish("", deadLetterQueue, props, deadLetter.body().getBytes(), settings.sendTimeoutMillis,
+      return publisher.publish("", deadLetterQueue, props, Bodies.array(deadLetter.body()), settings.sendTimeoutMillis,
           queue, channel.session)
         .compose(v -> ack())
         .onFailure(e -> requeueLater());

@@ -8,6 +8,7 @@ import dev.streamtools.SendException;
 import dev.streamtools.SendOptions;
 import dev.streamtools.SendResult;
 import dev.streamtools.Transports;
+import dev.streamtools.spi.Bodies;
 import io.vertx.core.Context;
 import io.vertx.core.Future;
 import io.vertx.core.Promise;
@@ -79,7 +80,7 @@ final class RabbitMqProducer implements Producer {
     } catch (IllegalArgumentException e) {
       return Future.failedFuture(new SendException(Transports.RABBITMQ, queue, message.id(), e.getMessage(), e));
     }
-    byte[] body = message.body().getBytes();
+    byte[] body = Bodies.array(message.body());
     if (Vertx.currentContext() == context) {
       return sendOnContext(message, exchange, routingKey, props, body, timeout);
     }

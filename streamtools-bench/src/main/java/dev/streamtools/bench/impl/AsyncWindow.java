@@ -66,9 +66,16 @@ public final class AsyncWindow {
     }
     pumping = true;
     try {
-      while (outstanding < window && System.nanoTime() < deadline) {
+      // The clock read that starts an operation's latency also checks the deadline: two reads per operation on
+      // the issuing event loop (start and completion), as ThreadWindow's issuing thread makes. A third, for the
+      // deadline alone, was 2-3% of the event loop's samples in a profile of kafka.produce's streamtools side.
+      while (outstanding < window) {
+        long t0 = System.nanoTime();
+        if (t0 - deadline >= 0) {
+          break;
+        }
         outstanding++;
-        startOne();
+        startOne(t0);
       }
     } finally {
       pumping = false;
@@ -79,8 +86,7 @@ public final class AsyncWindow {
     }
   }
 
-  private void startOne() {
-    long t0 = System.nanoTime();
+  private void startOne(long t0) {
     Future<?> f;
     try {
       f = op.get();

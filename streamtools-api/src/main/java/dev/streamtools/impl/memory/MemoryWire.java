@@ -45,8 +45,9 @@ final class MemoryWire {
    * that takes a burst wakes the sender's event loop once for the burst, not once per message as an
    * event-bus reply does (with its reply address, handler registration and close hook each).
    *
-   * <p>Thread safety: {@link #take()} and {@link #refuse(String)} come from the consumer's thread, the
-   * timeout and {@link #run()} from the sender's context.
+   * <p>Thread safety: {@link #take()} and {@link #refuse(String)} come from the consumer's thread
+   * ({@link #refuse(String)} also from the sender's, when the event bus finds no consumer), the timeout and
+   * {@link #run()} from the sender's context.
    */
   static final class Envelope<T> implements Runnable, Handler<Long> {
 

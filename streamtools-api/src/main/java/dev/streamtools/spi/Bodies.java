@@ -23,8 +23,9 @@ public final class Bodies {
    */
   public static byte[] array(Buffer body) {
     if (body instanceof BufferInternal) {
+      // a slice of the readable bytes: its offset in the array is where they start
       ByteBuf b = ((BufferInternal) body).getByteBuf();
-      if (b.hasArray() && b.arrayOffset() == 0 && b.readerIndex() == 0 && b.array().length == b.readableBytes()) {
+      if (b.hasArray() && b.arrayOffset() == 0 && b.array().length == b.readableBytes()) {
         return b.array();
       }
     }

@@ -73,8 +73,10 @@ final class MemoryWire {
     private final T result;
     private final long timeoutMillis;
     private volatile int state;
-    private volatile long timer = -1;
-    private volatile String refusal;
+    // Written before the envelope leaves (timer) or before the settling compare-and-set (refusal), read in run():
+    // the event bus's and the inbox's queues order those writes before the read, with no volatile store per send.
+    private long timer = -1;
+    private String refusal;
 
     /**
      * @param message the message, addressed to the queue it is sent to

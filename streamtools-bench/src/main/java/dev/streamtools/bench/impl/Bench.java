@@ -119,7 +119,10 @@ public final class Bench {
                           String loadBefore, String loadAfter, Duration took) {
     StringBuilder sb = new StringBuilder();
     sb.append("Run of ").append(started).append(", took ").append(took.toSeconds()).append(" s; ")
-      .append(options.warmup).append(" warm-up + ").append(options.rounds).append(" measured rounds per side")
+      .append(options.warmup).append(" warm-up (up to ").append(Math.max(options.warmup, options.warmupMax))
+      .append(" while the JIT compiled for over ").append(Math.round(BenchOptions.JIT_QUIET_SHARE * 100))
+      .append("% of a warm-up pair's time; each comparison's below) + ").append(options.rounds)
+      .append(" measured rounds per side")
       .append(moreRounds(results)).append(", alternating, ").append(options.roundSeconds)
       .append(" s per timed round.\n")
       .append("Machine: ").append(Runtime.getRuntime().availableProcessors()).append(" cores, ")

@@ -10,8 +10,15 @@ public final class BenchOptions {
 
   /** Measured rounds per side, after warm-up. */
   public int rounds = 5;
-  /** Warm-up rounds per side, not counted. */
+  /** Warm-up rounds per side, not counted: at least this many. */
   public int warmup = 2;
+  /**
+   * Warm-up rounds per side at most: after {@link #warmup}, another pair runs while the JIT compiled for more than
+   * {@link #JIT_QUIET_SHARE} of the last pair's time, so measured rounds do not share the CPUs with the compiler.
+   */
+  public int warmupMax = 6;
+  /** The share of a warm-up pair's wall time the JIT may spend compiling for the pair to count as steady. */
+  public static final double JIT_QUIET_SHARE = 0.02;
   /** Length of a timed round. */
   public double roundSeconds = 3;
   /** Comparison names or prefixes to run; empty = all. */
@@ -56,6 +63,7 @@ public final class BenchOptions {
       switch (a) {
         case "--rounds": o.rounds = positive(a, Integer.parseInt(v)); break;
         case "--warmup": o.warmup = Integer.parseInt(v); break;
+        case "--warmup-max": o.warmupMax = Integer.parseInt(v); break;
         case "--round-seconds": o.roundSeconds = Double.parseDouble(v); break;
         case "--only": o.only = split(v); break;
         case "--skip": o.skip = split(v); break;
@@ -85,7 +93,9 @@ public final class BenchOptions {
       "options (defaults in brackets):",
       "  --rounds N           measured rounds per side, alternating raw/streamtools [5]; the RabbitMQ",
       "                       backlog comparisons run at least 11 (their rounds are bimodal)",
-      "  --warmup N           warm-up rounds per side [2]",
+      "  --warmup N           warm-up rounds per side at least [2]",
+      "  --warmup-max N       warm-up rounds per side at most: more run while the JIT compiled for over 2% of",
+      "                       the last warm-up pair's time [6]",
       "  --round-seconds S    length of a timed round [3]",
       "  --only a,b           run only comparisons whose name starts with one of these (memory, http, kafka,",
       "                       rabbitmq, stall, or full names such as kafka.produce.100B)",

@@ -15,6 +15,7 @@ public final class ComparisonResult {
   final List<RoundResult> streamtools = new ArrayList<>();
   String rawFailure;
   String streamtoolsFailure;
+  int warmupRounds;
 
   ComparisonResult(Comparison comparison) {
     this.comparison = comparison;
@@ -25,6 +26,11 @@ public final class ComparisonResult {
   /** @return the comparison */
   public Comparison comparison() {
     return comparison;
+  }
+
+  /** @return the warm-up rounds each side ran before the measured ones */
+  public int warmupRounds() {
+    return warmupRounds;
   }
 
   /** @return the raw side's measured rounds */

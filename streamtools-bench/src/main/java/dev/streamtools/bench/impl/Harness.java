@@ -1,25 +1,40 @@
 package dev.streamtools.bench.impl;
 
 import java.io.PrintStream;
+import java.lang.management.CompilationMXBean;
+import java.lang.management.ManagementFactory;
 import java.util.Locale;
+import java.util.concurrent.TimeUnit;
+import java.util.function.LongSupplier;
 
 /**
  * Runs a comparison: opens both sides, runs warm-up rounds, then measured rounds alternating the two sides
  * (raw first in even pairs, streamtools first in odd pairs, so a drift of the machine or broker during the run
- * weighs on both alike), then closes both.
+ * weighs on both alike), then closes both. Warm-up goes on past {@code --warmup} pairs, up to {@code --warmup-max},
+ * while the JIT is still compiling: on two cores a compiler thread takes CPU from whichever side runs, and a
+ * fresh JVM compiled for 2-4 s of each of a round-trip comparison's first 3-s rounds.
  */
 public final class Harness {
 
+  private static final CompilationMXBean JIT = ManagementFactory.getCompilationMXBean();
+
   private final BenchOptions options;
   private final PrintStream progress;
+  private final LongSupplier jitMillis;
 
   /**
    * @param options the run's options
    * @param progress where round-by-round progress is printed
    */
   public Harness(BenchOptions options, PrintStream progress) {
+    this(options, progress, Harness::compilerMillis);
+  }
+
+  /** @param jitMillis the JIT's accumulated compile time, in ms (a test's own clock) */
+  Harness(BenchOptions options, PrintStream progress, LongSupplier jitMillis) {
     this.options = options;
     this.progress = progress;
+    this.jitMillis = jitMillis;
   }
 
   /**
@@ -39,9 +54,25 @@ public final class Harness {
       progress.println("   streamtools side not run: " + r.streamtoolsFailure);
     }
     int index = 0;
-    for (int i = 0; i < options.warmup; i++, index++) {
+    int warmupMax = Math.max(options.warmup, options.warmupMax);
+    for (int i = 0; i < warmupMax; i++, index++) {
+      long t0 = System.nanoTime();
+      long jit0 = jitMillis.getAsLong();
       r.rawFailure = round(c, c.raw(), "raw", "warm-up", index, r.rawFailure, null);
       r.streamtoolsFailure = round(c, c.streamtools(), "streamtools", "warm-up", index, r.streamtoolsFailure, null);
+      r.warmupRounds++;
+      long jit = jitMillis.getAsLong() - jit0;
+      long pairMillis = TimeUnit.NANOSECONDS.toMillis(System.nanoTime() - t0);
+      if (i + 1 < options.warmup || r.rawFailure != null && r.streamtoolsFailure != null) {
+        continue;
+      }
+      if (jit <= BenchOptions.JIT_QUIET_SHARE * pairMillis) {
+        break;
+      }
+      if (i + 1 < warmupMax) {
+        progress.printf(Locale.ROOT, "   the JIT compiled for %d ms of that warm-up pair's %d ms: one more%n", jit,
+          pairMillis);
+      }
     }
     int rounds = c.rounds(options.rounds);
     for (int i = 0; i < rounds; i++, index++) {
@@ -85,10 +116,12 @@ public final class Harness {
       return failure;
     }
     try {
+      long jitBefore = jitMillis.getAsLong();
       RoundResult rr = side.round(index);
-      progress.printf(Locale.ROOT, "   %-8s %-11s %12s ops/s  p50 %9s  p99 %9s  (%d ops in %.2f s%s)%n", what, which,
-        Report.count(rr.throughput()), Report.micros(rr.p50Micros()), Report.micros(rr.p99Micros()), rr.ops(),
-        rr.nanos() / 1e9, rr.errors() > 0 ? ", " + rr.errors() + " failed" : "");
+      long jit = jitMillis.getAsLong() - jitBefore;
+      progress.printf(Locale.ROOT, "   %-8s %-11s %12s ops/s  p50 %9s  p99 %9s  (%d ops in %.2f s, JIT %d ms%s)%n",
+        what, which, Report.count(rr.throughput()), Report.micros(rr.p50Micros()), Report.micros(rr.p99Micros()),
+        rr.ops(), rr.nanos() / 1e9, jit, rr.errors() > 0 ? ", " + rr.errors() + " failed" : "");
       if (into != null) {
         ("raw".equals(which) ? into.raw : into.streamtools).add(rr);
       }
@@ -97,6 +130,11 @@ public final class Harness {
       progress.printf("   %s %s of %s failed: %s%n", what, which, c.name(), describe(e));
       return what + " failed: " + describe(e);
     }
+  }
+
+  /** @return the JIT compilers' accumulated time, or 0 where the JVM does not report it */
+  private static long compilerMillis() {
+    return JIT != null && JIT.isCompilationTimeMonitoringSupported() ? JIT.getTotalCompilationTime() : 0;
   }
 
   private void close(Side side) {

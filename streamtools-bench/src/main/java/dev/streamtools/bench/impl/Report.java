@@ -71,7 +71,8 @@ public final class Report {
     StringBuilder sb = new StringBuilder();
     for (ComparisonResult r : results) {
       sb.append("- `").append(r.comparison().name()).append("`: ").append(r.comparison().settings())
-        .append(". Raw: ").append(r.rawLabel).append(". Streamtools: ").append(r.streamtoolsLabel).append(".\n");
+        .append(". Raw: ").append(r.rawLabel).append(". Streamtools: ").append(r.streamtoolsLabel)
+        .append(". Warm-up rounds per side: ").append(r.warmupRounds()).append(".\n");
     }
     return sb.toString();
   }

@@ -1,0 +1,100 @@
+package dev.streamtools.bench.impl;
+
+import org.junit.jupiter.api.Test;
+
+import java.io.ByteArrayOutputStream;
+import java.io.PrintStream;
+import java.nio.charset.StandardCharsets;
+import java.util.Arrays;
+import java.util.concurrent.atomic.AtomicInteger;
+import java.util.concurrent.atomic.AtomicLong;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+/**
+ * Warm-up runs {@code --warmup} pairs, then more while the JIT is still compiling, up to {@code --warmup-max}:
+ * the JIT's clock here is the test's, advanced by the raw side's rounds as a script says.
+ */
+class HarnessWarmupTest {
+
+  private final AtomicLong jitMillis = new AtomicLong();
+  private final ByteArrayOutputStream progress = new ByteArrayOutputStream();
+
+  @Test
+  void warmUpGoesOnWhileTheJitCompilesThenMeasures() {
+    // pairs 1-3 compile for a second each, then the JIT is quiet
+    ComparisonResult r = run(options(2, 6), 1000, 1000, 1000, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0);
+
+    assertThat(r.warmupRounds()).isEqualTo(4);
+    assertThat(r.raw()).hasSize(5);
+    assertThat(r.streamtools()).hasSize(5);
+    assertThat(progress.toString(StandardCharsets.UTF_8)).contains("the JIT compiled for 1000 ms of that warm-up pair");
+  }
+
+  @Test
+  void warmUpStopsAtItsMinimumWhenTheJitIsQuiet() {
+    ComparisonResult r = run(options(2, 6), 0, 0, 0, 0, 0, 0, 0, 0);
+
+    assertThat(r.warmupRounds()).isEqualTo(2);
+    assertThat(r.raw()).hasSize(5);
+  }
+
+  @Test
+  void warmUpStopsAtItsMaximumWhileTheJitStillCompiles() {
+    long[] busy = new long[20];
+    Arrays.fill(busy, 500);
+    ComparisonResult r = run(options(2, 6), busy);
+
+    assertThat(r.warmupRounds()).isEqualTo(6);
+    assertThat(r.raw()).hasSize(5);
+    assertThat(r.streamtools()).hasSize(5);
+  }
+
+  @Test
+  void noWarmUpWhenBothBoundsAreZero() {
+    ComparisonResult r = run(options(0, 0), 1000, 1000, 1000, 1000, 1000);
+
+    assertThat(r.warmupRounds()).isZero();
+    assertThat(r.raw()).hasSize(5);
+  }
+
+  private static BenchOptions options(int warmup, int warmupMax) {
+    return BenchOptions.parse("--warmup", Integer.toString(warmup), "--warmup-max", Integer.toString(warmupMax),
+      "--rounds", "5");
+  }
+
+  /** @param compileMillis what the JIT compiles during each of the raw side's rounds, in order */
+  private ComparisonResult run(BenchOptions options, long... compileMillis) {
+    AtomicInteger rawRounds = new AtomicInteger();
+    Side raw = new FakeSide(() -> {
+      int i = rawRounds.getAndIncrement();
+      jitMillis.addAndGet(i < compileMillis.length ? compileMillis[i] : 0);
+    });
+    Side streamtools = new FakeSide(() -> { });
+    Comparison c = new Comparison("fake", "a fake comparison", Goal.none(), raw, streamtools, false);
+    return new Harness(options, new PrintStream(progress, true, StandardCharsets.UTF_8), jitMillis::get).run(c);
+  }
+
+  private static final class FakeSide implements Side {
+    private final Runnable duringRound;
+
+    FakeSide(Runnable duringRound) {
+      this.duringRound = duringRound;
+    }
+
+    @Override
+    public String label() {
+      return "fake";
+    }
+
+    @Override
+    public RoundResult round(int index) {
+      duringRound.run();
+      return new RoundResult(1000, 1_000_000, 10, 20, 0);
+    }
+
+    @Override
+    public void close() {
+    }
+  }
+}

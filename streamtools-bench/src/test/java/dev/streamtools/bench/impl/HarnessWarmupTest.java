@@ -5,9 +5,12 @@ import org.junit.jupiter.api.Test;
 import java.io.ByteArrayOutputStream;
 import java.io.PrintStream;
 import java.nio.charset.StandardCharsets;
+import java.util.ArrayList;
 import java.util.Arrays;
+import java.util.List;
 import java.util.concurrent.atomic.AtomicInteger;
 import java.util.concurrent.atomic.AtomicLong;
+import java.util.function.IntConsumer;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
@@ -19,6 +22,7 @@ class HarnessWarmupTest {
 
   private final AtomicLong jitMillis = new AtomicLong();
   private final ByteArrayOutputStream progress = new ByteArrayOutputStream();
+  private final List<Integer> rawIndexes = new ArrayList<>();
 
   @Test
   void warmUpGoesOnWhileTheJitCompilesThenMeasures() {
@@ -28,6 +32,8 @@ class HarnessWarmupTest {
     assertThat(r.warmupRounds()).isEqualTo(4);
     assertThat(r.raw()).hasSize(5);
     assertThat(r.streamtools()).hasSize(5);
+    assertThat(rawIndexes).as("each round its own index (a Kafka side names its group by it)")
+      .containsExactly(0, 1, 2, 3, 4, 5, 6, 7, 8);
     assertThat(progress.toString(StandardCharsets.UTF_8)).contains("the JIT compiled for 1000 ms of that warm-up pair");
   }
 
@@ -66,19 +72,20 @@ class HarnessWarmupTest {
   /** @param compileMillis what the JIT compiles during each of the raw side's rounds, in order */
   private ComparisonResult run(BenchOptions options, long... compileMillis) {
     AtomicInteger rawRounds = new AtomicInteger();
-    Side raw = new FakeSide(() -> {
+    Side raw = new FakeSide(index -> {
+      rawIndexes.add(index);
       int i = rawRounds.getAndIncrement();
       jitMillis.addAndGet(i < compileMillis.length ? compileMillis[i] : 0);
     });
-    Side streamtools = new FakeSide(() -> { });
+    Side streamtools = new FakeSide(index -> { });
     Comparison c = new Comparison("fake", "a fake comparison", Goal.none(), raw, streamtools, false);
     return new Harness(options, new PrintStream(progress, true, StandardCharsets.UTF_8), jitMillis::get).run(c);
   }
 
   private static final class FakeSide implements Side {
-    private final Runnable duringRound;
+    private final IntConsumer duringRound;
 
-    FakeSide(Runnable duringRound) {
+    FakeSide(IntConsumer duringRound) {
       this.duringRound = duringRound;
     }
 
@@ -89,7 +96,7 @@ class HarnessWarmupTest {
 
     @Override
     public RoundResult round(int index) {
-      duringRound.run();
+      duringRound.accept(index);
       return new RoundResult(1000, 1_000_000, 10, 20, 0);
     }
 

@@ -224,7 +224,7 @@ final class MemoryConsumerLoop implements ConsumerLoop {
 
     private Future<Void> resend(String toQueue, Message m, int nextAttempt) {
       return MemoryQueues.send(vertx, new ContextInbox(vertx.getOrCreateContext()),
-        MemoryWire.addressedTo(m, toQueue), nextAttempt, sendTimeoutMillis, null);
+        MemoryWire.addressedTo(m, toQueue), nextAttempt, sendTimeoutMillis, null, null);
     }
   }
 }

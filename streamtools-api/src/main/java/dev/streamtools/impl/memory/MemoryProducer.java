@@ -9,20 +9,27 @@ import dev.streamtools.Transports;
 import dev.streamtools.spi.ContextInbox;
 import io.vertx.core.Context;
 import io.vertx.core.Future;
+import io.vertx.core.Promise;
 import io.vertx.core.Vertx;
 import io.vertx.core.json.JsonObject;
 
+import java.util.concurrent.atomic.AtomicInteger;
+
 /**
  * Sends envelopes on the event bus; a consumer settles each when it takes the message into its handler queue
- * or refuses it (see {@link MemoryWire.Envelope}).
+ * or refuses it (see {@link MemoryWire.Envelope}). {@code close()} completes once every send started before it
+ * is settled: taken, refused or timed out.
  */
 final class MemoryProducer implements Producer {
 
   private final Vertx vertx;
   private final String queue;
   private final long sendTimeoutMillis;
+  private final AtomicInteger sending = new AtomicInteger();
+  private final Promise<Void> closed = Promise.promise(); // completed once closing and no send is unsettled
+  private final Runnable sendSettled = this::sendSettled;
   private volatile ContextInbox replies;
-  private volatile boolean closed;
+  private volatile boolean closing;
 
   MemoryProducer(Vertx vertx, String queue, JsonObject config) {
     this.vertx = vertx;
@@ -57,12 +64,21 @@ final class MemoryProducer implements Producer {
   }
 
   private <T> Future<T> send(Message message, SendOptions options, T result) {
-    if (closed) {
+    // counted before the check, so a close() that does not see this send is seen by it
+    sending.incrementAndGet();
+    if (closing) {
+      sendSettled();
       return Future.failedFuture(new SendException(Transports.MEMORY, queue, message.id(), "producer is closed", null));
     }
     long timeout = options.timeout() != null ? options.timeout().toMillis() : sendTimeoutMillis;
     return MemoryQueues.send(vertx, repliesOn(vertx.getOrCreateContext()), addressed(message, options), 1, timeout,
-      result);
+      result, sendSettled);
+  }
+
+  private void sendSettled() {
+    if (sending.decrementAndGet() == 0 && closing) {
+      closed.tryComplete();
+    }
   }
 
   // One inbox per context the producer sends from: the last one is kept, as a producer mostly sends from one.
@@ -88,7 +104,10 @@ final class MemoryProducer implements Producer {
 
   @Override
   public Future<Void> close() {
-    closed = true;
-    return Future.succeededFuture();
+    closing = true;
+    if (sending.get() == 0) {
+      closed.tryComplete();
+    }
+    return closed.future();
   }
 }

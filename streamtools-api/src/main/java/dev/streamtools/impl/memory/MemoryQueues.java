@@ -50,17 +50,18 @@ final class MemoryQueues {
    * @param attempt which delivery this is, from 1
    * @param timeoutMillis how long to wait for a consumer to take it
    * @param result what the Future succeeds with
+   * @param settled runs once the Future is completed or failed, on the context of {@code replies}; or {@code null}
    * @param <T> its type
    * @return the send's outcome
    */
   static <T> Future<T> send(Vertx sender, ContextInbox replies, Message message, int attempt, long timeoutMillis,
-                            T result) {
+                            T result, Runnable settled) {
     String queue = message.queue();
     List<Vertx> instances = CONSUMERS.get(queue);
     Vertx target = instances == null || instances.isEmpty() || instances.contains(sender) ? sender
       : instances.get(Math.floorMod(ROUND_ROBIN.getAndIncrement(), instances.size()));
     MemoryWire.Envelope<T> envelope = new MemoryWire.Envelope<>(message, attempt, sender, replies, result,
-      timeoutMillis);
+      timeoutMillis, settled);
     Future<T> taken = envelope.awaitTaken();
     target.eventBus().<MemoryWire.Envelope<T>>sender(MemoryWire.address(queue), LOCAL)
       .write(envelope)

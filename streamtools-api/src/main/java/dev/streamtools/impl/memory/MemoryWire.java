@@ -72,6 +72,7 @@ final class MemoryWire {
     private final Promise<T> sent;
     private final T result;
     private final long timeoutMillis;
+    private final Runnable settled;
     private volatile int state;
     // Written before the envelope leaves (timer) or before the settling compare-and-set (refusal), read in run():
     // the event bus's and the inbox's queues order those writes before the read, with no volatile store per send.
@@ -85,8 +86,10 @@ final class MemoryWire {
      * @param replies where the outcome goes: an inbox of the sender's context
      * @param result what the send's Future succeeds with
      * @param timeoutMillis how long the sender waits for a consumer to take it
+     * @param settled runs once the send's Future is completed or failed, on the sender's context; or {@code null}
      */
-    Envelope(Message message, int attempt, Vertx senderVertx, ContextInbox replies, T result, long timeoutMillis) {
+    Envelope(Message message, int attempt, Vertx senderVertx, ContextInbox replies, T result, long timeoutMillis,
+             Runnable settled) {
       this.message = message;
       this.attempt = attempt;
       this.senderVertx = senderVertx;
@@ -94,6 +97,7 @@ final class MemoryWire {
       this.sent = Promise.promise();
       this.result = result;
       this.timeoutMillis = timeoutMillis;
+      this.settled = settled;
     }
 
     Message message() {
@@ -141,6 +145,7 @@ final class MemoryWire {
       if (STATE.compareAndSet(this, PENDING, TIMED_OUT)) {
         sent.fail(new SendException(Transports.MEMORY, message.queue(), message.id(),
           "no consumer took it within " + timeoutMillis + " ms", null));
+        settled();
       }
     }
 
@@ -155,6 +160,13 @@ final class MemoryWire {
         sent.complete(result);
       } else {
         sent.fail(new SendException(Transports.MEMORY, message.queue(), message.id(), refusal, null));
+      }
+      settled();
+    }
+
+    private void settled() {
+      if (settled != null) {
+        settled.run();
       }
     }
   }

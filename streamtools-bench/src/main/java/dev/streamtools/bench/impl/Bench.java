@@ -90,6 +90,9 @@ public final class Bench {
             kafkaBrokerWarmedUp = KafkaBench.warmBroker(options, progress);
           }
           results.add(harness.run(c));
+          if (c.name().startsWith("kafka")) {
+            KafkaBench.deleteTopics(progress, false);
+          }
         }
       }
       Stalls s = new Stalls(vertx, options, progress);
@@ -100,7 +103,7 @@ public final class Bench {
       }
     } finally {
       vertx.close().toCompletionStage().toCompletableFuture().join();
-      KafkaBench.deleteTopics(progress);
+      KafkaBench.deleteTopics(progress, true);
     }
     String markdown = markdown(results, stalls, started, loadBefore, loadAverage(),
       Duration.ofNanos(System.nanoTime() - t0));

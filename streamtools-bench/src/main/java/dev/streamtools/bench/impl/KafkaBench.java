@@ -34,6 +34,7 @@ import java.io.PrintStream;
 import java.nio.charset.StandardCharsets;
 import java.time.Duration;
 import java.util.HashMap;
+import java.util.HashSet;
 import java.util.List;
 import java.util.Locale;
 import java.util.Map;
@@ -63,6 +64,8 @@ import java.util.stream.Collectors;
 public final class KafkaBench {
 
   private static final Set<String> NAMED_TOPICS = ConcurrentHashMap.newKeySet();
+  // read by several comparisons (the consume backlog): deleted with the run's last topics, not after one comparison
+  private static final Set<String> SHARED_TOPICS = ConcurrentHashMap.newKeySet();
 
   static final int PARTITIONS = 3;
   /** Sends outstanding in the produce comparisons, on both sides. */
@@ -221,13 +224,18 @@ public final class KafkaBench {
   }
 
   /**
-   * Deletes the topics this run named (and their dead-letter topics): a full run writes about 12 GB to them,
-   * and left behind they filled the disk after a few runs.
+   * Deletes the topics this run named (and their dead-letter topics): the produce comparisons write several GB
+   * each. Deleted only at the end of the run, a full run's 40 GB and a stopped run's left behind filled the disk.
    *
    * @param progress where to say what was deleted
+   * @param shared whether the topics several comparisons read (the consume backlog) go too
    */
-  static void deleteTopics(PrintStream progress) {
-    if (NAMED_TOPICS.isEmpty()) {
+  static void deleteTopics(PrintStream progress, boolean shared) {
+    Set<String> named = new HashSet<>(NAMED_TOPICS);
+    if (!shared) {
+      named.removeAll(SHARED_TOPICS);
+    }
+    if (named.isEmpty()) {
       return;
     }
     Properties p = new Properties();
@@ -235,14 +243,15 @@ public final class KafkaBench {
     try (Admin admin = Admin.create(p)) {
       Set<String> existing = admin.listTopics().names().get(30, TimeUnit.SECONDS);
       List<String> ours = existing.stream()
-        .filter(t -> NAMED_TOPICS.contains(t) || t.endsWith(".dlq") && NAMED_TOPICS.contains(t.substring(0, t.length() - 4)))
+        .filter(t -> named.contains(t) || t.endsWith(".dlq") && named.contains(t.substring(0, t.length() - 4)))
         .collect(Collectors.toList());
       if (!ours.isEmpty()) {
         admin.deleteTopics(ours).all().get(60, TimeUnit.SECONDS);
       }
-      progress.printf("   (deleted the run's %d Kafka topics)%n", ours.size());
+      NAMED_TOPICS.removeAll(named);
+      progress.printf("   (deleted %d Kafka topics)%n", ours.size());
     } catch (Exception e) {
-      progress.println("could not delete the run's Kafka topics " + NAMED_TOPICS + ": " + e);
+      progress.println("could not delete the Kafka topics " + named + ": " + e);
     }
   }
 
@@ -296,6 +305,7 @@ public final class KafkaBench {
         }
         System.err.printf("   (backlog of %d records written to %s in %.1f s)%n", count, t,
           (System.nanoTime() - t0) / 1e9);
+        SHARED_TOPICS.add(t);
         topic = t;
       }
       return topic;

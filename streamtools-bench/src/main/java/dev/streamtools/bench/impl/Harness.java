@@ -64,7 +64,10 @@ public final class Harness {
       r.warmupRounds++;
       long jit = jitMillis.getAsLong() - jit0;
       long pairMillis = TimeUnit.NANOSECONDS.toMillis(System.nanoTime() - t0);
-      if (i + 1 < options.warmup || r.rawFailure != null && r.streamtoolsFailure != null) {
+      if (r.rawFailure != null && r.streamtoolsFailure != null) {
+        break; // neither side runs: nothing to warm up
+      }
+      if (i + 1 < options.warmup) {
         continue;
       }
       if (jit <= BenchOptions.JIT_QUIET_SHARE * pairMillis) {

@@ -13,7 +13,7 @@ public final class BenchOptions {
   /** Warm-up rounds per side, not counted: at least this many. */
   public int warmup = 2;
   /**
-   * Warm-up rounds per side at most: after {@link #warmup}, another pair runs while the JIT compiled for more than
+   * Warm-up rounds per side at most, never fewer than {@link #warmup}: after {@link #warmup}, another pair runs while the JIT compiled for more than
    * {@link #JIT_QUIET_SHARE} of the last pair's time, so measured rounds do not share the CPUs with the compiler.
    */
   public int warmupMax = 6;
@@ -84,6 +84,7 @@ public final class BenchOptions {
         default: throw new IllegalArgumentException("unknown option " + a + "\n" + usage());
       }
     }
+    o.warmupMax = Math.max(o.warmup, o.warmupMax); // --warmup 8 alone means 8, not 6
     return o;
   }
 

@@ -54,8 +54,7 @@ public final class Harness {
       progress.println("   streamtools side not run: " + r.streamtoolsFailure);
     }
     int index = 0;
-    int warmupMax = Math.max(options.warmup, options.warmupMax);
-    for (int i = 0; i < warmupMax; i++) {
+    for (int i = 0; i < options.warmupMax; i++) {
       long t0 = System.nanoTime();
       long jit0 = jitMillis.getAsLong();
       r.rawFailure = round(c, c.raw(), "raw", "warm-up", index, r.rawFailure, null);
@@ -73,7 +72,7 @@ public final class Harness {
       if (jit <= BenchOptions.JIT_QUIET_SHARE * pairMillis) {
         break;
       }
-      if (i + 1 < warmupMax) {
+      if (i + 1 < options.warmupMax) {
         progress.printf(Locale.ROOT, "   the JIT compiled for %d ms of that warm-up pair's %d ms: one more%n", jit,
           pairMillis);
       }

@@ -81,8 +81,7 @@ public final class AsyncWindow {
       pumping = false;
     }
     if (outstanding == 0 && !done.isDone()) {
-      done.complete(new RoundResult(ops, Math.max(1, last - start), latency.getValueAtPercentile(50) / 1000.0,
-        latency.getValueAtPercentile(99) / 1000.0, errors));
+      done.complete(RoundResult.timed(ops, Math.max(1, last - start), latency, errors));
     }
   }
 

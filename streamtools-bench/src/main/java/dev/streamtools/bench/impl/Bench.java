@@ -116,6 +116,14 @@ public final class Bench {
     return new Outcome(results, stalls, markdown);
   }
 
+  private String slicedRounds(List<ComparisonResult> results) {
+    if (options.slices < 2 || results.stream().noneMatch(r -> r.comparison.sliced())) {
+      return "";
+    }
+    return String.format(Locale.ROOT, " (the sends and round trips in %d slices of %.2f s, the sides alternating "
+      + "every slice)", options.slices, options.roundSeconds / options.slices);
+  }
+
   private String markdown(List<ComparisonResult> results, List<StallResult> stalls, OffsetDateTime started,
                           String loadBefore, String loadAfter, Duration took) {
     StringBuilder sb = new StringBuilder();
@@ -125,7 +133,7 @@ public final class Bench {
       .append("% of a warm-up pair's time; each comparison's below) + ").append(options.rounds)
       .append(" measured rounds per side")
       .append(moreRounds(results)).append(", alternating, ").append(options.roundSeconds)
-      .append(" s per timed round.\n")
+      .append(" s per timed round").append(slicedRounds(results)).append(".\n")
       .append("Machine: ").append(Runtime.getRuntime().availableProcessors()).append(" cores, ")
       .append(System.getProperty("java.vm.name")).append(' ').append(System.getProperty("java.runtime.version"))
       .append(", ").append(System.getProperty("os.name")).append(' ').append(System.getProperty("os.version"))

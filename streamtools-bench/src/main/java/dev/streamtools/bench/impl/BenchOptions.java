@@ -21,6 +21,11 @@ public final class BenchOptions {
   public static final double JIT_QUIET_SHARE = 0.02;
   /** Length of a timed round. */
   public double roundSeconds = 3;
+  /**
+   * Slices each round of a sliced comparison is cut into, alternating with the other side's slices (see
+   * {@link Comparison#inSlices()}).
+   */
+  public int slices = 6;
   /** Comparison names or prefixes to run; empty = all. */
   public List<String> only = new ArrayList<>();
   /** Comparison names or prefixes to leave out. */
@@ -65,6 +70,7 @@ public final class BenchOptions {
         case "--warmup": o.warmup = Integer.parseInt(v); break;
         case "--warmup-max": o.warmupMax = Integer.parseInt(v); break;
         case "--round-seconds": o.roundSeconds = Double.parseDouble(v); break;
+        case "--slices": o.slices = positive(a, Integer.parseInt(v)); break;
         case "--only": o.only = split(v); break;
         case "--skip": o.skip = split(v); break;
         case "--stall-seconds": o.stallSeconds = Double.parseDouble(v); break;
@@ -98,6 +104,8 @@ public final class BenchOptions {
       "  --warmup-max N       warm-up rounds per side at most: more run while the JIT compiled for over 2% of",
       "                       the last warm-up pair's time [6]",
       "  --round-seconds S    length of a timed round [3]",
+      "  --slices N           the timed load comparisons (sends, round trips) cut each round into N slices and",
+      "                       alternate the two sides every slice; 1: whole rounds [6]",
       "  --only a,b           run only comparisons whose name starts with one of these (memory, http, kafka,",
       "                       rabbitmq, stall, or full names such as kafka.produce.100B)",
       "  --skip a,b           leave these out",

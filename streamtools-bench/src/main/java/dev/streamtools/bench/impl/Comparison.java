@@ -11,13 +11,34 @@ package dev.streamtools.bench.impl;
  * @param latency whether the sides measure a per-operation latency
  * @param minRounds measured rounds per side it runs at least, whatever {@code --rounds} says (0: {@code --rounds}):
  *     for a comparison whose single rounds vary so much that the median of five pairs is left to chance
+ * @param sliced whether each pair of rounds runs as {@code --slices} alternating slices of each side (see
+ *     {@link #inSlices()})
  */
 public record Comparison(String name, String settings, Goal goal, Side raw, Side streamtools, boolean latency,
-                         int minRounds) {
+                         int minRounds, boolean sliced) {
 
-  /** A comparison measured over the run's {@code --rounds}. */
+  /** A comparison measured over the run's {@code --rounds}, in whole rounds. */
   public Comparison(String name, String settings, Goal goal, Side raw, Side streamtools, boolean latency) {
-    this(name, settings, goal, raw, streamtools, latency, 0);
+    this(name, settings, goal, raw, streamtools, latency, 0, false);
+  }
+
+  /** A comparison measured over at least {@code minRounds} rounds, in whole rounds. */
+  public Comparison(String name, String settings, Goal goal, Side raw, Side streamtools, boolean latency,
+                    int minRounds) {
+    this(name, settings, goal, raw, streamtools, latency, minRounds, false);
+  }
+
+  /**
+   * The same comparison with each pair of rounds cut into slices: the two sides alternate every slice (raw
+   * first in every other slice), and a side's round is its slices merged. For a timed load whose rounds can be
+   * cut anywhere (sends, round trips): on this machine the broker or the VM changes pace for seconds at a time,
+   * and whole 3-s rounds put such a change on one side of a pair only. Backlog rounds, which time the draining of
+   * a whole backlog, and wrk, a process per round, stay whole.
+   *
+   * @return the comparison, sliced
+   */
+  public Comparison inSlices() {
+    return new Comparison(name, settings, goal, raw, streamtools, latency, minRounds, true);
   }
 
   /**

@@ -3,6 +3,8 @@ package dev.streamtools.bench.impl;
 import java.io.PrintStream;
 import java.lang.management.CompilationMXBean;
 import java.lang.management.ManagementFactory;
+import java.util.ArrayList;
+import java.util.List;
 import java.util.Locale;
 import java.util.concurrent.TimeUnit;
 import java.util.function.LongSupplier;
@@ -10,7 +12,8 @@ import java.util.function.LongSupplier;
 /**
  * Runs a comparison: opens both sides, runs warm-up rounds, then measured rounds alternating the two sides
  * (raw first in even pairs, streamtools first in odd pairs, so a drift of the machine or broker during the run
- * weighs on both alike), then closes both. Warm-up goes on past {@code --warmup} pairs, up to {@code --warmup-max},
+ * weighs on both alike), then closes both. A sliced comparison ({@link Comparison#inSlices()}) alternates the sides
+ * every slice of a round, not every round. Warm-up goes on past {@code --warmup} pairs, up to {@code --warmup-max},
  * while the JIT is still compiling: on two cores a compiler thread takes CPU from whichever side runs, and a
  * fresh JVM compiled for 2-4 s of each of a round-trip comparison's first 3-s rounds.
  */
@@ -57,8 +60,7 @@ public final class Harness {
     for (int i = 0; i < options.warmupMax; i++) {
       long t0 = System.nanoTime();
       long jit0 = jitMillis.getAsLong();
-      r.rawFailure = round(c, c.raw(), "raw", "warm-up", index, r.rawFailure, null);
-      r.streamtoolsFailure = round(c, c.streamtools(), "streamtools", "warm-up", index, r.streamtoolsFailure, null);
+      pair(c, r, "warm-up", index, true, false);
       index++; // before any break: a side names what a round creates (a Kafka group) by its index
       r.warmupRounds++;
       long jit = jitMillis.getAsLong() - jit0;
@@ -79,15 +81,7 @@ public final class Harness {
     }
     int rounds = c.rounds(options.rounds);
     for (int i = 0; i < rounds; i++, index++) {
-      if (i % 2 == 0) {
-        r.rawFailure = round(c, c.raw(), "raw", "round " + (i + 1), index, r.rawFailure, r);
-        r.streamtoolsFailure = round(c, c.streamtools(), "streamtools", "round " + (i + 1), index,
-          r.streamtoolsFailure, r);
-      } else {
-        r.streamtoolsFailure = round(c, c.streamtools(), "streamtools", "round " + (i + 1), index,
-          r.streamtoolsFailure, r);
-        r.rawFailure = round(c, c.raw(), "raw", "round " + (i + 1), index, r.rawFailure, r);
-      }
+      pair(c, r, "round " + (i + 1), index, i % 2 == 0, true);
     }
     if (!options.side.equals("streamtools")) {
       close(c.raw());
@@ -113,25 +107,67 @@ public final class Harness {
     }
   }
 
-  private String round(Comparison c, Side side, String which, String what, int index, String failure,
-                       ComparisonResult into) {
-    if (failure != null) {
-      return failure;
+  /**
+   * Runs a round of each side, the raw side's first or streamtools'; in a sliced comparison, {@code --slices}
+   * slices of each, alternating (the side that goes first alternates too), merged into one round per side.
+   */
+  private void pair(Comparison c, ComparisonResult r, String what, int index, boolean rawFirst, boolean measured) {
+    int slices = c.sliced() ? options.slices : 1;
+    long sliceNanos = options.roundNanos() / slices;
+    SideRounds raw = new SideRounds(c.raw(), "raw", r.rawFailure);
+    SideRounds streamtools = new SideRounds(c.streamtools(), "streamtools", r.streamtoolsFailure);
+    for (int s = 0; s < slices; s++) {
+      boolean rawNow = (s % 2 == 0) == rawFirst;
+      (rawNow ? raw : streamtools).slice(c, what, index, sliceNanos);
+      (rawNow ? streamtools : raw).slice(c, what, index, sliceNanos);
     }
-    try {
-      long jitBefore = jitMillis.getAsLong();
-      RoundResult rr = side.round(index);
-      long jit = jitMillis.getAsLong() - jitBefore;
-      progress.printf(Locale.ROOT, "   %-8s %-11s %12s ops/s  p50 %9s  p99 %9s  (%d ops in %.2f s, JIT %d ms%s)%n",
+    for (SideRounds side : rawFirst ? List.of(raw, streamtools) : List.of(streamtools, raw)) {
+      side.report(what, slices, measured ? r : null);
+    }
+    r.rawFailure = raw.failure;
+    r.streamtoolsFailure = streamtools.failure;
+  }
+
+  /** One side's slices of one round, and the first failure among them. */
+  private final class SideRounds {
+    private final Side side;
+    private final String which;
+    private final List<RoundResult> slices = new ArrayList<>();
+    private String failure;
+    private long jit;
+
+    SideRounds(Side side, String which, String failure) {
+      this.side = side;
+      this.which = which;
+      this.failure = failure;
+    }
+
+    void slice(Comparison c, String what, int index, long nanos) {
+      if (failure != null) {
+        return;
+      }
+      try {
+        long jitBefore = jitMillis.getAsLong();
+        slices.add(side.round(index, nanos));
+        jit += jitMillis.getAsLong() - jitBefore;
+      } catch (Exception e) {
+        progress.printf("   %s %s of %s failed: %s%n", what, which, c.name(), describe(e));
+        failure = what + " failed: " + describe(e);
+      }
+    }
+
+    void report(String what, int expected, ComparisonResult into) {
+      if (failure != null || slices.size() != expected) {
+        return;
+      }
+      RoundResult rr = slices.size() == 1 ? slices.get(0) : RoundResult.merge(slices);
+      progress.printf(Locale.ROOT, "   %-8s %-11s %12s ops/s  p50 %9s  p99 %9s  (%d ops in %.2f s%s, JIT %d ms%s)%n",
         what, which, Report.count(rr.throughput()), Report.micros(rr.p50Micros()), Report.micros(rr.p99Micros()),
-        rr.ops(), rr.nanos() / 1e9, jit, rr.errors() > 0 ? ", " + rr.errors() + " failed" : "");
+        rr.ops(), rr.nanos() / 1e9, expected > 1 ? " over " + expected + " slices" : "", jit,
+        rr.errors() > 0 ? ", " + rr.errors() + " failed" : "");
       if (into != null) {
         ("raw".equals(which) ? into.raw : into.streamtools).add(rr);
       }
-      return null;
-    } catch (Exception e) {
-      progress.printf("   %s %s of %s failed: %s%n", what, which, c.name(), describe(e));
-      return what + " failed: " + describe(e);
     }
   }
 

@@ -52,10 +52,10 @@ public final class HttpBench {
       new Comparison("http.rtt", "POST " + SIZE + " B JSON, one request outstanding on one connection; the raw "
         + "client sends the headers the streamtools producer sends (a new X-Message-Id, X-Message-Timestamp, "
         + "Content-Type)", Goal.throughput(0.90), new RawServer(vertx, o, false, true),
-        new StreamtoolsServer(vertx, o, false), true),
+        new StreamtoolsServer(vertx, o, false), true).inSlices(),
       new Comparison("http.rtt.bare", "POST " + SIZE + " B JSON, one request outstanding on one connection; the raw "
         + "client sends Content-Type alone: what the message metadata costs", Goal.none(),
-        new RawServer(vertx, o, false, false), new StreamtoolsServer(vertx, o, false), true));
+        new RawServer(vertx, o, false, false), new StreamtoolsServer(vertx, o, false), true).inSlices());
   }
 
   static int freePort() throws IOException {
@@ -93,11 +93,11 @@ public final class HttpBench {
     }
 
     @Override
-    public RoundResult round(int index) throws Exception {
+    public RoundResult round(int index, long durationNanos) throws Exception {
       if (wrk) {
-        return load.run("http://127.0.0.1:" + port + PATH, o.wrkConnections, o.roundSeconds);
+        return load.run("http://127.0.0.1:" + port + PATH, o.wrkConnections, durationNanos / 1e9);
       }
-      return AsyncWindow.run(clientContext, 1, o.roundNanos(), this::send);
+      return AsyncWindow.run(clientContext, 1, durationNanos, this::send);
     }
 
     abstract Future<?> send();

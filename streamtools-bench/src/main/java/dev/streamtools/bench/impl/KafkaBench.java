@@ -105,18 +105,18 @@ public final class KafkaBench {
       + "topic (the streamtools column is the second raw producer): the spread of a ratio that is 1 by construction";
     return List.of(
       new Comparison("kafka.produce.100B", "100 B, " + produce + same, Goal.throughput(0.95, 0.90),
-        new RawProduce(o, 100, 5, true), new StProduce(vertx, o, 100, 5), true),
+        new RawProduce(o, 100, 5, true), new StProduce(vertx, o, 100, 5), true).inSlices(),
       new Comparison("kafka.produce.1KB", "1 KB, " + produce + same, Goal.throughput(0.95, 0.90),
-        new RawProduce(o, 1024, 5, true), new StProduce(vertx, o, 1024, 5), true),
+        new RawProduce(o, 1024, 5, true), new StProduce(vertx, o, 1024, 5), true).inSlices(),
       new Comparison("kafka.produce.100B.raw-vs-raw", "100 B, " + produce + aa, Goal.none(),
-        new RawProduce(o, 100, 5, true), new RawProduce(o, 100, 5, true), true),
+        new RawProduce(o, 100, 5, true), new RawProduce(o, 100, 5, true), true).inSlices(),
       new Comparison("kafka.produce.1KB.raw-vs-raw", "1 KB, " + produce + aa, Goal.none(),
-        new RawProduce(o, 1024, 5, true), new RawProduce(o, 1024, 5, true), true),
+        new RawProduce(o, 1024, 5, true), new RawProduce(o, 1024, 5, true), true).inSlices(),
       new Comparison("kafka.produce.100B.bare", "100 B, " + produce + bare, Goal.none(),
-        new RawProduce(o, 100, 5, false), new StProduce(vertx, o, 100, 5), true),
+        new RawProduce(o, 100, 5, false), new StProduce(vertx, o, 100, 5), true).inSlices(),
       new Comparison("kafka.produce.100B.vertx-client", "100 B, " + produce + "; the raw side is vertx-kafka-client "
         + "used directly (the record streamtools sends): what running on Vert.x costs", Goal.none(),
-        new VertxKafkaClientSides.Produce(vertx, o, 100, 5), new StProduce(vertx, o, 100, 5), true),
+        new VertxKafkaClientSides.Produce(vertx, o, 100, 5), new StProduce(vertx, o, 100, 5), true).inSlices(),
       new Comparison("kafka.consume", "backlog of " + o.kafkaBacklog + " x 100 B in " + PARTITIONS
         + " partitions, a new group per round, at-least-once: handled offsets committed every "
         + COMMIT_INTERVAL_MS + " ms; time from first to last record", Goal.throughput(0.90),
@@ -143,13 +143,13 @@ public final class KafkaBench {
         new VertxKafkaClientSides.Consume(vertx, backlog), new StConsume(vertx, o, backlog, false), false),
       new Comparison("kafka.rtt", "100 B, 1 partition, linger.ms=0, acks=all: send, then wait until the consumer "
         + "got it and the send was acknowledged, one at a time", Goal.throughput(0.90),
-        new RawRtt(o, false), new StRtt(vertx, o), true),
+        new RawRtt(o, false), new StRtt(vertx, o), true).inSlices(),
       new Comparison("kafka.rtt.handoff", "100 B, 1 partition, linger.ms=0, acks=all, one at a time, as above; the raw "
         + "poll thread hands each polled batch to a handler thread, as a toolkit that runs handlers off the poll thread "
-        + "must", Goal.none(), new RawRtt(o, true), new StRtt(vertx, o), true),
+        + "must", Goal.none(), new RawRtt(o, true), new StRtt(vertx, o), true).inSlices(),
       new Comparison("kafka.rtt.vertx-client", "100 B, 1 partition, linger.ms=0, acks=all, one at a time, as above; the "
         + "raw side is vertx-kafka-client used directly: what running on Vert.x costs", Goal.none(),
-        new VertxKafkaClientSides.Rtt(vertx, o), new StRtt(vertx, o), true));
+        new VertxKafkaClientSides.Rtt(vertx, o), new StRtt(vertx, o), true).inSlices());
   }
 
   static Properties producerProps(int lingerMs) {
@@ -392,8 +392,8 @@ public final class KafkaBench {
     }
 
     @Override
-    public RoundResult round(int index) throws Exception {
-      return ThreadWindow.run(PRODUCE_WINDOW, o.roundNanos(), done ->
+    public RoundResult round(int index, long durationNanos) throws Exception {
+      return ThreadWindow.run(PRODUCE_WINDOW, durationNanos, done ->
         producer.send(record(), (md, e) -> done.accept(e)));
     }
 
@@ -437,8 +437,8 @@ public final class KafkaBench {
     }
 
     @Override
-    public RoundResult round(int index) throws Exception {
-      return AsyncWindow.run(context, PRODUCE_WINDOW, o.roundNanos(), () -> producer.send(
+    public RoundResult round(int index, long durationNanos) throws Exception {
+      return AsyncWindow.run(context, PRODUCE_WINDOW, durationNanos, () -> producer.send(
         Message.builder().body(body).contentType(Message.APPLICATION_JSON).build()));
     }
 
@@ -521,7 +521,7 @@ public final class KafkaBench {
     }
 
     @Override
-    public RoundResult round(int index) throws Exception {
+    public RoundResult round(int index, long durationNanos) throws Exception {
       ArrayBlockingQueue<ConsumerRecords<byte[], byte[]>> batches =
         new ArrayBlockingQueue<>(HANDOFF_BATCHES);
       Map<TopicPartition, OffsetAndMetadata> handledOffsets = new ConcurrentHashMap<>();
@@ -604,7 +604,7 @@ public final class KafkaBench {
     }
 
     @Override
-    public RoundResult round(int index) throws Exception {
+    public RoundResult round(int index, long durationNanos) throws Exception {
       Semaphore pollsAsked = new Semaphore(pollsAhead);
       Map<TopicPartition, OffsetAndMetadata> handledOffsets = new ConcurrentHashMap<>();
       AtomicBoolean stop = new AtomicBoolean();
@@ -676,7 +676,7 @@ public final class KafkaBench {
     }
 
     @Override
-    public RoundResult round(int index) throws Exception {
+    public RoundResult round(int index, long durationNanos) throws Exception {
       long first = 0;
       long last = 0;
       long handled = 0;
@@ -758,7 +758,7 @@ public final class KafkaBench {
     }
 
     @Override
-    public RoundResult round(int index) throws Exception {
+    public RoundResult round(int index, long durationNanos) throws Exception {
       // Plain fields, as the raw loop's locals: the handler runs on the one context, and they are read after the
       // loop's close completed there. (An atomic increment per record cost the handler a fence per record.)
       Tally tally = new Tally();
@@ -911,8 +911,8 @@ public final class KafkaBench {
     }
 
     @Override
-    public RoundResult round(int index) throws Exception {
-      return ThreadWindow.run(1, o.roundNanos(), done -> {
+    public RoundResult round(int index, long durationNanos) throws Exception {
+      return ThreadWindow.run(1, durationNanos, done -> {
         pendingParts.set(2);
         waiting.set(done);
         producer.send(new ProducerRecord<>(topic, body), (md, e) -> part(e));
@@ -977,8 +977,8 @@ public final class KafkaBench {
     }
 
     @Override
-    public RoundResult round(int index) throws Exception {
-      return AsyncWindow.run(senderContext, 1, o.roundNanos(), () -> {
+    public RoundResult round(int index, long durationNanos) throws Exception {
+      return AsyncWindow.run(senderContext, 1, durationNanos, () -> {
         Promise<Void> r = Promise.promise();
         received = r;
         return Future.all(producer.send(Message.builder().body(body).contentType(Message.APPLICATION_JSON)

@@ -45,13 +45,13 @@ public final class MemoryBench {
       new Comparison("memory.throughput", SIZE + " B JSON, 256 sends outstanding, handler does nothing; at least "
         + THROUGHPUT_ROUNDS + " measured rounds per side, as the JVM moves both sides between two rates about 3 "
         + "times apart", Goal.throughput(0.80), new Raw(vertx, o, 256), new Streamtools(vertx, o, 256), true,
-        THROUGHPUT_ROUNDS),
+        THROUGHPUT_ROUNDS).inSlices(),
       new Comparison("memory.throughput.raw-vs-raw", "the load above and as many rounds; both sides are the raw "
         + "event-bus loop, each with its own address (the streamtools column is the second raw loop): the spread of "
         + "a ratio that is 1 by construction", Goal.none(), new Raw(vertx, o, 256), new Raw(vertx, o, 256), true,
-        THROUGHPUT_ROUNDS),
+        THROUGHPUT_ROUNDS).inSlices(),
       new Comparison("memory.rtt", SIZE + " B JSON, one send outstanding (round trip)",
-        Goal.throughput(0.90), new Raw(vertx, o, 1), new Streamtools(vertx, o, 1), true));
+        Goal.throughput(0.90), new Raw(vertx, o, 1), new Streamtools(vertx, o, 1), true).inSlices());
   }
 
   private abstract static class Base implements Side {
@@ -102,8 +102,8 @@ public final class MemoryBench {
     }
 
     @Override
-    public RoundResult round(int index) throws Exception {
-      return AsyncWindow.run(senderContext, window, o.roundNanos(), () -> vertx.eventBus().request(queue, body));
+    public RoundResult round(int index, long durationNanos) throws Exception {
+      return AsyncWindow.run(senderContext, window, durationNanos, () -> vertx.eventBus().request(queue, body));
     }
 
     @Override
@@ -140,8 +140,8 @@ public final class MemoryBench {
     }
 
     @Override
-    public RoundResult round(int index) throws Exception {
-      return AsyncWindow.run(senderContext, window, o.roundNanos(), () -> producer.send(
+    public RoundResult round(int index, long durationNanos) throws Exception {
+      return AsyncWindow.run(senderContext, window, durationNanos, () -> producer.send(
         Message.builder().body(body).contentType(Message.APPLICATION_JSON).build()));
     }
 

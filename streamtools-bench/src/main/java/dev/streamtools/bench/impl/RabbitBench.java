@@ -86,9 +86,9 @@ public final class RabbitBench {
       + "the broker";
     return List.of(
       new Comparison("rabbitmq.publish", publish + same, Goal.throughput(0.90), new RawPublish(o, true),
-        new StPublish(vertx, o), true),
+        new StPublish(vertx, o), true).inSlices(),
       new Comparison("rabbitmq.publish.bare", publish + bare, Goal.none(), new RawPublish(o, false),
-        new StPublish(vertx, o), true),
+        new StPublish(vertx, o), true).inSlices(),
       new Comparison("rabbitmq.consume", "backlog of " + o.rmqBacklog + " x 100 B persistent, prefetch " + PREFETCH
         + ", acks with multiple=true (raw: every " + ACK_EVERY + " deliveries); time from first to last delivery; "
         + "at least " + BACKLOG_ROUNDS + " measured rounds per side, as the broker drains a backlog in one of two "
@@ -102,10 +102,10 @@ public final class RabbitBench {
         new VertxRabbitClientSides.Consume(vertx, o), new StConsume(vertx, o), false, BACKLOG_ROUNDS),
       new Comparison("rabbitmq.rtt", "100 B persistent, confirms: publish, then wait for the confirm and the "
         + "delivery (acked), one at a time; prefetch 64" + same, Goal.throughput(0.90), new RawRtt(o),
-        new StRtt(vertx, o), true),
+        new StRtt(vertx, o), true).inSlices(),
       new Comparison("rabbitmq.rtt.vertx-client", "100 B persistent, confirms, one at a time, as above; the raw side "
         + "is vertx-rabbitmq-client used directly: what running amqp-client behind an event loop costs", Goal.none(),
-        new VertxRabbitClientSides.Rtt(vertx, o), new StRtt(vertx, o), true));
+        new VertxRabbitClientSides.Rtt(vertx, o), new StRtt(vertx, o), true).inSlices());
   }
 
   static ConnectionFactory factory() {
@@ -269,8 +269,8 @@ public final class RabbitBench {
     }
 
     @Override
-    public RoundResult round(int index) throws Exception {
-      RoundResult r = ThreadWindow.run(CONFIRM_WINDOW, o.roundNanos(), done -> channel.publish(queue,
+    public RoundResult round(int index, long durationNanos) throws Exception {
+      RoundResult r = ThreadWindow.run(CONFIRM_WINDOW, durationNanos, done -> channel.publish(queue,
         sameProperties ? sameProperties() : PERSISTENT_JSON, body, done));
       admin.queuePurge(queue);
       return r;
@@ -317,8 +317,8 @@ public final class RabbitBench {
     }
 
     @Override
-    public RoundResult round(int index) throws Exception {
-      RoundResult r = AsyncWindow.run(context, CONFIRM_WINDOW, o.roundNanos(), () -> producer.send(
+    public RoundResult round(int index, long durationNanos) throws Exception {
+      RoundResult r = AsyncWindow.run(context, CONFIRM_WINDOW, durationNanos, () -> producer.send(
         Message.builder().body(body).contentType(Message.APPLICATION_JSON).build()));
       admin.queuePurge(queue);
       return r;
@@ -366,7 +366,7 @@ public final class RabbitBench {
     }
 
     @Override
-    public RoundResult round(int index) throws Exception {
+    public RoundResult round(int index, long durationNanos) throws Exception {
       fill(connection, queue, o.rmqBacklog);
       AtomicLong handled = new AtomicLong();
       AtomicLong first = new AtomicLong();
@@ -432,7 +432,7 @@ public final class RabbitBench {
     }
 
     @Override
-    public RoundResult round(int index) throws Exception {
+    public RoundResult round(int index, long durationNanos) throws Exception {
       AtomicLong handled = new AtomicLong();
       AtomicLong first = new AtomicLong();
       AtomicLong last = new AtomicLong();
@@ -515,8 +515,8 @@ public final class RabbitBench {
     }
 
     @Override
-    public RoundResult round(int index) throws Exception {
-      return ThreadWindow.run(1, o.roundNanos(), done -> {
+    public RoundResult round(int index, long durationNanos) throws Exception {
+      return ThreadWindow.run(1, durationNanos, done -> {
         pendingParts.set(2);
         waiting.set(done);
         channel.publish(queue, sameProperties(), body, this::part);
@@ -576,8 +576,8 @@ public final class RabbitBench {
     }
 
     @Override
-    public RoundResult round(int index) throws Exception {
-      return AsyncWindow.run(senderContext, 1, o.roundNanos(), () -> {
+    public RoundResult round(int index, long durationNanos) throws Exception {
+      return AsyncWindow.run(senderContext, 1, durationNanos, () -> {
         Promise<Void> r = Promise.promise();
         received = r;
         return Future.all(producer.send(Message.builder().body(body).contentType(Message.APPLICATION_JSON)

@@ -1,5 +1,9 @@
 package dev.streamtools.bench.impl;
 
+import org.HdrHistogram.Histogram;
+
+import java.util.List;
+
 /**
  * What one round of one side measured.
  *
@@ -8,8 +12,52 @@ package dev.streamtools.bench.impl;
  * @param p50Micros median latency in microseconds, NaN when the round measures none (backlog consumption)
  * @param p99Micros 99th percentile latency in microseconds, NaN when none
  * @param errors operations that failed; a round with errors does not count as a valid measurement
+ * @param latency every operation's latency in nanoseconds, or {@code null} when the round has none or reports
+ *     only its percentiles (wrk)
  */
-public record RoundResult(long ops, long nanos, double p50Micros, double p99Micros, long errors) {
+public record RoundResult(long ops, long nanos, double p50Micros, double p99Micros, long errors, Histogram latency) {
+
+  /** A round that reports its percentiles without a histogram. */
+  public RoundResult(long ops, long nanos, double p50Micros, double p99Micros, long errors) {
+    this(ops, nanos, p50Micros, p99Micros, errors, null);
+  }
+
+  /**
+   * @param ops operations completed
+   * @param nanos wall time
+   * @param latency every completed operation's latency in nanoseconds
+   * @param errors operations that failed
+   * @return the round, its percentiles read from {@code latency}
+   */
+  public static RoundResult timed(long ops, long nanos, Histogram latency, long errors) {
+    return new RoundResult(ops, nanos, latency.getValueAtPercentile(50) / 1000.0,
+      latency.getValueAtPercentile(99) / 1000.0, errors, latency);
+  }
+
+  /**
+   * @param slices the slices of one round of one side, each timed
+   * @return the round: the slices' operations over their summed wall time, percentiles of their merged latencies
+   * @throws IllegalArgumentException if there is no slice or a slice has no latency histogram
+   */
+  public static RoundResult merge(List<RoundResult> slices) {
+    if (slices.isEmpty()) {
+      throw new IllegalArgumentException("a round needs at least one slice");
+    }
+    Histogram all = new Histogram(3);
+    long ops = 0;
+    long nanos = 0;
+    long errors = 0;
+    for (RoundResult s : slices) {
+      if (s.latency() == null) {
+        throw new IllegalArgumentException("only timed slices, which carry their latency histogram, can be merged");
+      }
+      all.add(s.latency());
+      ops += s.ops();
+      nanos += s.nanos();
+      errors += s.errors();
+    }
+    return timed(ops, nanos, all, errors);
+  }
 
   /** @return operations per second */
   public double throughput() {

@@ -15,13 +15,16 @@ public interface Side {
   }
 
   /**
-   * Runs one measured round.
+   * Runs one measured round, or one slice of a round (see {@link Comparison#inSlices()}).
    *
-   * @param index the round number, counting warm-up rounds
-   * @return what the round measured
+   * @param index the round number, counting warm-up rounds; every slice of a round has the round's number
+   * @param durationNanos how long a timed round (or slice) issues operations; a backlog round, which times the
+   *     draining of a backlog, ignores it
+   * @return what the round measured; a timed round that measures latency returns its histogram, which the
+   *     slices of a round are merged by
    * @throws Exception when the round could not run
    */
-  RoundResult round(int index) throws Exception;
+  RoundResult round(int index, long durationNanos) throws Exception;
 
   /**
    * Releases what {@link #open()} took.

@@ -66,8 +66,7 @@ public final class ThreadWindow {
       throw new IllegalStateException((window - permits.availablePermits()) + " operations still outstanding 60 s "
         + "after the round ended");
     }
-    var h = recorder.getIntervalHistogram();
-    return new RoundResult(ops.get(), Math.max(1, last.get() - start), h.getValueAtPercentile(50) / 1000.0,
-      h.getValueAtPercentile(99) / 1000.0, errors.get());
+    return RoundResult.timed(ops.get(), Math.max(1, last.get() - start), recorder.getIntervalHistogram(),
+      errors.get());
   }
 }

@@ -61,8 +61,8 @@ final class VertxKafkaClientSides {
     }
 
     @Override
-    public RoundResult round(int index) throws Exception {
-      return AsyncWindow.run(context, KafkaBench.PRODUCE_WINDOW, o.roundNanos(),
+    public RoundResult round(int index, long durationNanos) throws Exception {
+      return AsyncWindow.run(context, KafkaBench.PRODUCE_WINDOW, durationNanos,
         () -> producer.send(KafkaBench.recordWithHeaders(topic, body)));
     }
 
@@ -102,7 +102,7 @@ final class VertxKafkaClientSides {
     }
 
     @Override
-    public RoundResult round(int index) throws Exception {
+    public RoundResult round(int index, long durationNanos) throws Exception {
       String topic = backlog.name();
       long[] counts = new long[3]; // handled, first, last: touched only on the context
       Map<TopicPartition, OffsetAndMetadata> handled = new HashMap<>();
@@ -208,8 +208,8 @@ final class VertxKafkaClientSides {
     }
 
     @Override
-    public RoundResult round(int index) throws Exception {
-      return AsyncWindow.run(senderContext, 1, o.roundNanos(), () -> {
+    public RoundResult round(int index, long durationNanos) throws Exception {
+      return AsyncWindow.run(senderContext, 1, durationNanos, () -> {
         Promise<Void> r = Promise.promise();
         received = r;
         return Future.all(producer.send(KafkaBench.recordWithHeaders(topic, body)), r.future());

@@ -64,7 +64,7 @@ final class VertxRabbitClientSides {
 
     // a client (and so a connection) of the round's own, as the streamtools side's loop and the raw consumer have
     @Override
-    public RoundResult round(int index) throws Exception {
+    public RoundResult round(int index, long durationNanos) throws Exception {
       RabbitBench.fill(fillConnection, queue, o.rmqBacklog);
       RabbitMQClient client = Vx.on(context, () -> {
         RabbitMQClient c = RabbitMQClient.create(vertx, options("consume-vertx"));
@@ -163,8 +163,8 @@ final class VertxRabbitClientSides {
     }
 
     @Override
-    public RoundResult round(int index) throws Exception {
-      return AsyncWindow.run(senderContext, 1, o.roundNanos(), () -> {
+    public RoundResult round(int index, long durationNanos) throws Exception {
+      return AsyncWindow.run(senderContext, 1, durationNanos, () -> {
         Promise<Void> r = Promise.promise();
         received = r;
         return Future.all(publisher.publishConfirm("", queue, RabbitBench.sameProperties(), body), r.future());

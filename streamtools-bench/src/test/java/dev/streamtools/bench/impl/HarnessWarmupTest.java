@@ -95,7 +95,7 @@ class HarnessWarmupTest {
     }
 
     @Override
-    public RoundResult round(int index) {
+    public RoundResult round(int index, long durationNanos) {
       duringRound.accept(index);
       return new RoundResult(1000, 1_000_000, 10, 20, 0);
     }

@@ -25,6 +25,7 @@ import org.apache.kafka.clients.producer.KafkaProducer;
 import org.apache.kafka.clients.producer.ProducerConfig;
 import org.apache.kafka.clients.producer.ProducerRecord;
 import org.apache.kafka.common.TopicPartition;
+import org.apache.kafka.common.config.TopicConfig;
 import org.apache.kafka.common.errors.UnknownTopicOrPartitionException;
 import org.apache.kafka.common.header.internals.RecordHeaders;
 import org.apache.kafka.common.serialization.ByteArrayDeserializer;
@@ -79,6 +80,14 @@ public final class KafkaBench {
    * records waited behind it. Backlog times then came in steps (0.6, 1.1, 1.5, 1.9 s for the same 2 M records).
    */
   static final int FETCH_MAX_WAIT_MS = 10;
+  /**
+   * Every benchmark topic's {@code segment.bytes}: 64 MiB, not Kafka's 1 GiB. A partition that fills a segment rolls
+   * it and then fsyncs the old one, a gigabyte at once. Each side writes its own topic, which at 100 B filled a 1 GiB
+   * segment about once every 25 s of that side's rounds: a roll and its fsync fell in some rounds of a side and not
+   * in others (in one run, the streamtools round that held its topic's three rolls was its slowest of eight, 441 k/s
+   * against 461-556 k/s). With 64 MiB segments every round of both sides rolls a few, each fsync 1/16 the size.
+   */
+  static final int SEGMENT_BYTES = 64 << 20;
 
   private KafkaBench() {
   }
@@ -191,7 +200,9 @@ public final class KafkaBench {
     Properties p = new Properties();
     p.put(AdminClientConfig.BOOTSTRAP_SERVERS_CONFIG, bootstrap());
     try (Admin admin = Admin.create(p)) {
-      admin.createTopics(List.of(new NewTopic(topic, partitions, (short) 1))).all().get(60, TimeUnit.SECONDS);
+      NewTopic nt = new NewTopic(topic, partitions, (short) 1)
+        .configs(Map.of(TopicConfig.SEGMENT_BYTES_CONFIG, Integer.toString(SEGMENT_BYTES)));
+      admin.createTopics(List.of(nt)).all().get(60, TimeUnit.SECONDS);
       // A produce that reached the broker before it knew itself leader got NOT_LEADER_OR_FOLLOWER, and the
       // idempotent producer's retries then OUT_OF_ORDER_SEQUENCE_NUMBER until the delivery timeout: wait until
       // the broker answers with a leader for every partition (each describe is a round trip to it).

@@ -114,14 +114,14 @@ public final class Harness {
   private void pair(Comparison c, ComparisonResult r, String what, int index, boolean rawFirst, boolean measured) {
     int slices = c.sliced() ? options.slices : 1;
     long sliceNanos = options.roundNanos() / slices;
-    SideRounds raw = new SideRounds(c.raw(), "raw", r.rawFailure);
-    SideRounds streamtools = new SideRounds(c.streamtools(), "streamtools", r.streamtoolsFailure);
+    SideRound raw = new SideRound(c.raw(), "raw", r.rawFailure);
+    SideRound streamtools = new SideRound(c.streamtools(), "streamtools", r.streamtoolsFailure);
     for (int s = 0; s < slices; s++) {
       boolean rawNow = (s % 2 == 0) == rawFirst;
       (rawNow ? raw : streamtools).slice(c, what, index, sliceNanos);
       (rawNow ? streamtools : raw).slice(c, what, index, sliceNanos);
     }
-    for (SideRounds side : rawFirst ? List.of(raw, streamtools) : List.of(streamtools, raw)) {
+    for (SideRound side : rawFirst ? List.of(raw, streamtools) : List.of(streamtools, raw)) {
       side.report(what, slices, measured ? r : null);
     }
     r.rawFailure = raw.failure;
@@ -129,14 +129,14 @@ public final class Harness {
   }
 
   /** One side's slices of one round, and the first failure among them. */
-  private final class SideRounds {
+  private final class SideRound {
     private final Side side;
     private final String which;
     private final List<RoundResult> slices = new ArrayList<>();
     private String failure;
     private long jit;
 
-    SideRounds(Side side, String which, String failure) {
+    SideRound(Side side, String which, String failure) {
       this.side = side;
       this.which = which;
       this.failure = failure;

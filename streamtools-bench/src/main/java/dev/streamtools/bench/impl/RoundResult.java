@@ -59,6 +59,14 @@ public record RoundResult(long ops, long nanos, double p50Micros, double p99Micr
     return timed(ops, nanos, all, errors);
   }
 
+  /**
+   * @return this round without its latency histogram (a few hundred KB at nanosecond resolution), once its
+   *     percentiles are all the report needs
+   */
+  public RoundResult withoutHistogram() {
+    return latency == null ? this : new RoundResult(ops, nanos, p50Micros, p99Micros, errors);
+  }
+
   /** @return operations per second */
   public double throughput() {
     return nanos <= 0 ? 0 : ops * 1e9 / nanos;

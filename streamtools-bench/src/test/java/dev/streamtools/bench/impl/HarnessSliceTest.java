@@ -40,6 +40,7 @@ class HarnessSliceTest {
     // the slices' latencies were 1, 2 and 3 ms, 100 each: the merged round's median is the middle slice's
     assertThat(round.p50Micros()).isCloseTo(2000, within(2.0));
     assertThat(round.p99Micros()).isCloseTo(3000, within(3.0));
+    assertThat(round.latency()).as("the run keeps its rounds' percentiles, not their histograms").isNull();
     assertThat(progress.toString(StandardCharsets.UTF_8)).contains("300 ops in 0.30 s over 3 slices");
   }
 

@@ -122,7 +122,7 @@ public final class Harness {
       (rawNow ? streamtools : raw).slice(c, what, index, sliceNanos);
     }
     for (SideRound side : rawFirst ? List.of(raw, streamtools) : List.of(streamtools, raw)) {
-      side.report(what, slices, measured ? r : null);
+      side.report(what, measured ? r : null);
     }
     r.rawFailure = raw.failure;
     r.streamtoolsFailure = streamtools.failure;
@@ -156,14 +156,15 @@ public final class Harness {
       }
     }
 
-    void report(String what, int expected, ComparisonResult into) {
-      if (failure != null || slices.size() != expected) {
+    /** Prints the round and adds it to {@code into} (when measured), unless one of its slices failed. */
+    void report(String what, ComparisonResult into) {
+      if (failure != null) {
         return;
       }
       RoundResult rr = slices.size() == 1 ? slices.get(0) : RoundResult.merge(slices);
       progress.printf(Locale.ROOT, "   %-8s %-11s %12s ops/s  p50 %9s  p99 %9s  (%d ops in %.2f s%s, JIT %d ms%s)%n",
         what, which, Report.count(rr.throughput()), Report.micros(rr.p50Micros()), Report.micros(rr.p99Micros()),
-        rr.ops(), rr.nanos() / 1e9, expected > 1 ? " over " + expected + " slices" : "", jit,
+        rr.ops(), rr.nanos() / 1e9, slices.size() > 1 ? " over " + slices.size() + " slices" : "", jit,
         rr.errors() > 0 ? ", " + rr.errors() + " failed" : "");
       if (into != null) {
         // the run keeps every round to the end: percentiles only, or the histograms weigh on the stall scenarios' heap

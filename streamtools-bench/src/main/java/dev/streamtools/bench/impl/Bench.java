@@ -153,7 +153,9 @@ public final class Bench {
         .append("). ");
     }
     sb.append("\n\nThroughput is the median over measured rounds; ratio = streamtools/raw per pair of rounds "
-      + "(median and worst pair); latencies are the median over rounds of each round's p50 and p99.\n\n");
+      + "(median and worst pair); latencies are the median over rounds of each round's p50 and p99; CPU us/op is the "
+      + "median over rounds of this JVM's CPU time during a side's rounds (every thread but the JIT compilers': the "
+      + "clients' I/O threads and GC included, the broker and wrk not) per operation.\n\n");
     if (!results.isEmpty()) {
       sb.append(Report.comparisons(results)).append('\n');
       sb.append(Report.settings(results)).append('\n');

@@ -24,20 +24,25 @@ public final class Harness {
   private final BenchOptions options;
   private final PrintStream progress;
   private final LongSupplier jitMillis;
+  private final LongSupplier cpuNanos;
 
   /**
    * @param options the run's options
    * @param progress where round-by-round progress is printed
    */
   public Harness(BenchOptions options, PrintStream progress) {
-    this(options, progress, Harness::compilerMillis);
+    this(options, progress, Harness::compilerMillis, new CpuClock()::nanos);
   }
 
-  /** @param jitMillis the JIT's accumulated compile time, in ms (a test's own clock) */
-  Harness(BenchOptions options, PrintStream progress, LongSupplier jitMillis) {
+  /**
+   * @param jitMillis the JIT's accumulated compile time, in ms (a test's own clock)
+   * @param cpuNanos the JVM's CPU time but the JIT's, in ns, or -1 when unknown ({@link CpuClock}; a test's own)
+   */
+  Harness(BenchOptions options, PrintStream progress, LongSupplier jitMillis, LongSupplier cpuNanos) {
     this.options = options;
     this.progress = progress;
     this.jitMillis = jitMillis;
+    this.cpuNanos = cpuNanos;
   }
 
   /**
@@ -148,8 +153,11 @@ public final class Harness {
       }
       try {
         long jitBefore = jitMillis.getAsLong();
-        slices.add(side.round(index, nanos));
+        long cpuBefore = cpuNanos.getAsLong();
+        RoundResult slice = side.round(index, nanos);
+        long cpuAfter = cpuNanos.getAsLong();
         jit += jitMillis.getAsLong() - jitBefore;
+        slices.add(slice.withCpuNanos(cpuBefore < 0 || cpuAfter < 0 ? -1 : cpuAfter - cpuBefore));
       } catch (Exception e) {
         progress.printf("   %s %s of %s failed: %s%n", what, which, c.name(), describe(e));
         failure = what + " failed: " + describe(e);
@@ -162,10 +170,11 @@ public final class Harness {
         return;
       }
       RoundResult rr = slices.size() == 1 ? slices.get(0) : RoundResult.merge(slices);
-      progress.printf(Locale.ROOT, "   %-8s %-11s %12s ops/s  p50 %9s  p99 %9s  (%d ops in %.2f s%s, JIT %d ms%s)%n",
+      progress.printf(Locale.ROOT,
+        "   %-8s %-11s %12s ops/s  p50 %9s  p99 %9s  (%d ops in %.2f s%s, CPU %s us/op, JIT %d ms%s)%n",
         what, which, Report.count(rr.throughput()), Report.micros(rr.p50Micros()), Report.micros(rr.p99Micros()),
-        rr.ops(), rr.nanos() / 1e9, slices.size() > 1 ? " over " + slices.size() + " slices" : "", jit,
-        rr.errors() > 0 ? ", " + rr.errors() + " failed" : "");
+        rr.ops(), rr.nanos() / 1e9, slices.size() > 1 ? " over " + slices.size() + " slices" : "",
+        Report.cpu(rr.cpuMicrosPerOp()), jit, rr.errors() > 0 ? ", " + rr.errors() + " failed" : "");
       if (into != null) {
         // the run keeps every round to the end: percentiles only, or the histograms weigh on the stall scenarios' heap
         ("raw".equals(which) ? into.raw : into.streamtools).add(rr.withoutHistogram());

@@ -17,7 +17,7 @@ public final class Report {
   public static String comparisons(List<ComparisonResult> results) {
     List<String[]> rows = new ArrayList<>();
     rows.add(new String[] {"comparison", "raw ops/s", "streamtools ops/s", "ratio median", "ratio worst",
-      "raw p50 / p99", "streamtools p50 / p99", "p99 ratio", "goal", "met"});
+      "raw p50 / p99", "streamtools p50 / p99", "p99 ratio", "CPU us/op raw / streamtools", "goal", "met"});
     for (ComparisonResult r : results) {
       Comparison c = r.comparison();
       String rawThr = r.raw().isEmpty() ? "-" : count(ComparisonResult.medianOf(r.raw(), RoundResult::throughput));
@@ -42,6 +42,7 @@ public final class Report {
         c.latency() ? latencies(r.raw()) : "n/a",
         c.latency() ? latencies(r.streamtools()) : "n/a",
         c.latency() && both ? ratio(r.p99Ratio()) : "-",
+        cpu(r.raw()) + " / " + cpu(r.streamtools()),
         c.goal().describe(), met});
     }
     return table(rows);
@@ -75,6 +76,18 @@ public final class Report {
         .append(". Warm-up rounds per side: ").append(r.warmupRounds()).append(".\n");
     }
     return sb.toString();
+  }
+
+  /** @return the median over rounds of the benchmark JVM's CPU time per operation */
+  private static String cpu(List<RoundResult> rounds) {
+    return rounds.isEmpty() ? "-" : cpu(ComparisonResult.medianOf(rounds, RoundResult::cpuMicrosPerOp));
+  }
+
+  static String cpu(double microsPerOp) {
+    if (Double.isNaN(microsPerOp)) {
+      return "-";
+    }
+    return microsPerOp >= 100 ? fmt("%.0f", microsPerOp) : fmt("%.2f", microsPerOp);
   }
 
   private static String latencies(List<RoundResult> rounds) {

@@ -14,12 +14,19 @@ import java.util.List;
  * @param errors operations that failed; a round with errors does not count as a valid measurement
  * @param latency every operation's latency in nanoseconds, or {@code null} when the round has none or reports
  *     only its percentiles (wrk)
+ * @param cpuNanos the benchmark JVM's CPU time during the round ({@link CpuClock}), or -1 when not measured
  */
-public record RoundResult(long ops, long nanos, double p50Micros, double p99Micros, long errors, Histogram latency) {
+public record RoundResult(long ops, long nanos, double p50Micros, double p99Micros, long errors, Histogram latency,
+                          long cpuNanos) {
 
   /** A round that reports its percentiles without a histogram. */
   public RoundResult(long ops, long nanos, double p50Micros, double p99Micros, long errors) {
-    this(ops, nanos, p50Micros, p99Micros, errors, null);
+    this(ops, nanos, p50Micros, p99Micros, errors, null, -1);
+  }
+
+  /** A round with its latency histogram, its CPU time not measured. */
+  public RoundResult(long ops, long nanos, double p50Micros, double p99Micros, long errors, Histogram latency) {
+    this(ops, nanos, p50Micros, p99Micros, errors, latency, -1);
   }
 
   /**
@@ -36,7 +43,8 @@ public record RoundResult(long ops, long nanos, double p50Micros, double p99Micr
 
   /**
    * @param slices the slices of one round of one side, each timed
-   * @return the round: the slices' operations over their summed wall time, percentiles of their merged latencies
+   * @return the round: the slices' operations over their summed wall time, percentiles of their merged latencies,
+   *     their summed CPU time (if every slice has one)
    * @throws IllegalArgumentException if there is no slice or a slice has no latency histogram
    */
   public static RoundResult merge(List<RoundResult> slices) {
@@ -47,6 +55,7 @@ public record RoundResult(long ops, long nanos, double p50Micros, double p99Micr
     long ops = 0;
     long nanos = 0;
     long errors = 0;
+    long cpu = 0;
     for (RoundResult s : slices) {
       if (s.latency() == null) {
         throw new IllegalArgumentException("only timed slices, which carry their latency histogram, can be merged");
@@ -55,8 +64,17 @@ public record RoundResult(long ops, long nanos, double p50Micros, double p99Micr
       ops += s.ops();
       nanos += s.nanos();
       errors += s.errors();
+      cpu = cpu < 0 || s.cpuNanos() < 0 ? -1 : cpu + s.cpuNanos();
     }
-    return timed(ops, nanos, all, errors);
+    return timed(ops, nanos, all, errors).withCpuNanos(cpu);
+  }
+
+  /**
+   * @param cpuNanos the benchmark JVM's CPU time during the round, or -1
+   * @return this round with that CPU time
+   */
+  public RoundResult withCpuNanos(long cpuNanos) {
+    return new RoundResult(ops, nanos, p50Micros, p99Micros, errors, latency, cpuNanos);
   }
 
   /**
@@ -64,7 +82,12 @@ public record RoundResult(long ops, long nanos, double p50Micros, double p99Micr
    *     percentiles are all the report needs
    */
   public RoundResult withoutHistogram() {
-    return latency == null ? this : new RoundResult(ops, nanos, p50Micros, p99Micros, errors);
+    return latency == null ? this : new RoundResult(ops, nanos, p50Micros, p99Micros, errors, null, cpuNanos);
+  }
+
+  /** @return the benchmark JVM's CPU time per operation in microseconds, or NaN when not measured */
+  public double cpuMicrosPerOp() {
+    return cpuNanos < 0 || ops <= 0 ? Double.NaN : cpuNanos / 1000.0 / ops;
   }
 
   /** @return operations per second */

@@ -9,6 +9,7 @@ import java.nio.charset.StandardCharsets;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.TimeUnit;
+import java.util.function.LongSupplier;
 
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
@@ -23,6 +24,9 @@ class HarnessSliceTest {
   private final ByteArrayOutputStream progress = new ByteArrayOutputStream();
   /** Every call to a side's round, in order: "raw 0 100", side, index, duration in ms. */
   private final List<String> calls = new ArrayList<>();
+  /** The fake sides' CPU time: each call to a side's round takes 2 ms of it. */
+  private long cpuNanos;
+  private final LongSupplier cpuClock = () -> cpuNanos;
 
   @Test
   void slicedPairsAlternateEverySliceAndMergeIntoOneRoundPerSide() {
@@ -42,6 +46,27 @@ class HarnessSliceTest {
     assertThat(round.p99Micros()).isCloseTo(3000, within(3.0));
     assertThat(round.latency()).as("the run keeps its rounds' percentiles, not their histograms").isNull();
     assertThat(progress.toString(StandardCharsets.UTF_8)).contains("300 ops in 0.30 s over 3 slices");
+  }
+
+  @Test
+  void eachSideIsChargedTheCpuTimeOfItsOwnSlices() {
+    ComparisonResult r = run(comparison().inSlices(), "--slices", "3");
+
+    // 3 slices of 2 ms for 300 operations, whatever the other side's slices in between took
+    assertThat(r.raw().get(0).cpuNanos()).isEqualTo(TimeUnit.MILLISECONDS.toNanos(6));
+    assertThat(r.streamtools().get(1).cpuMicrosPerOp()).isCloseTo(20.0, within(1e-9));
+    assertThat(progress.toString(StandardCharsets.UTF_8)).contains("over 3 slices, CPU 20.00 us/op");
+    assertThat(Report.comparisons(List.of(r))).contains("| 20.00 / 20.00 ");
+  }
+
+  @Test
+  void aRoundWithoutCpuTimeSaysSo() {
+    RoundResult measured = new RoundResult(10, 1000, 1, 2, 0, histogram(), 5_000);
+    RoundResult unknown = new RoundResult(10, 1000, 1, 2, 0, histogram());
+
+    assertThat(RoundResult.merge(List.of(measured, measured)).cpuMicrosPerOp()).isCloseTo(0.5, within(1e-9));
+    assertThat(RoundResult.merge(List.of(measured, unknown)).cpuNanos()).isEqualTo(-1);
+    assertThat(Report.cpu(unknown.cpuMicrosPerOp())).isEqualTo("-");
   }
 
   @Test
@@ -83,6 +108,12 @@ class HarnessSliceTest {
     assertThatThrownBy(() -> RoundResult.merge(List.of())).isInstanceOf(IllegalArgumentException.class);
   }
 
+  private static Histogram histogram() {
+    Histogram h = new Histogram(3);
+    h.recordValueWithCount(1000, 10);
+    return h;
+  }
+
   private Comparison comparison() {
     return new Comparison("fake", "a fake comparison", Goal.none(), new FakeSide("raw"), new FakeSide("streamtools"),
       true);
@@ -93,7 +124,7 @@ class HarnessSliceTest {
       "--round-seconds", "0.3"));
     args.addAll(List.of(more));
     BenchOptions o = BenchOptions.parse(args.toArray(String[]::new));
-    return new Harness(o, new PrintStream(progress, true, StandardCharsets.UTF_8), () -> 0).run(c);
+    return new Harness(o, new PrintStream(progress, true, StandardCharsets.UTF_8), () -> 0, cpuClock).run(c);
   }
 
   /** Completes 100 operations per call at 1 op/ms, each slice of a round slower than the one before. */
@@ -113,6 +144,7 @@ class HarnessSliceTest {
     @Override
     public RoundResult round(int index, long durationNanos) {
       calls.add(name + " " + index + " " + TimeUnit.NANOSECONDS.toMillis(durationNanos));
+      cpuNanos += TimeUnit.MILLISECONDS.toNanos(2);
       Histogram h = new Histogram(3);
       h.recordValueWithCount(TimeUnit.MILLISECONDS.toNanos(slice++ % 3 + 1), 100);
       return RoundResult.timed(100, TimeUnit.MILLISECONDS.toNanos(100), h, 0);

@@ -6,7 +6,9 @@ import java.nio.file.DirectoryStream;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.HashMap;
+import java.util.HashSet;
 import java.util.Map;
+import java.util.Set;
 
 /**
  * The benchmark JVM's CPU time, all its threads (the clients' I/O threads and the garbage collector's included)
@@ -26,6 +28,8 @@ public final class CpuClock {
   private static final Path TASKS = Path.of("/proc/self/task");
 
   private final com.sun.management.OperatingSystemMXBean os;
+  /** Whether each thread seen is a compiler thread, by thread id: a thread's name is read once. */
+  private final Map<String, Boolean> compilerThreads = new HashMap<>();
   /** Each compiler thread's CPU time when last read, by thread id. */
   private final Map<String, Long> compilerSeen = new HashMap<>();
   private long compilerTotal;
@@ -49,8 +53,10 @@ public final class CpuClock {
     if (!available()) {
       return -1;
     }
-    long process = os.getProcessCpuTime();
-    return process - compilerNanos();
+    // Each interval between two readings holds one reading's own work, whatever the order; with a thread's name
+    // read once, that is a directory listing and a read per compiler thread.
+    long compilers = compilerNanos();
+    return os.getProcessCpuTime() - compilers;
   }
 
   /**
@@ -58,27 +64,43 @@ public final class CpuClock {
    *     compiler thread that ends (their number follows the compile queue) takes none of its time back out
    */
   private long compilerNanos() {
+    Set<String> live = new HashSet<>();
     try (DirectoryStream<Path> tasks = Files.newDirectoryStream(TASKS)) {
       for (Path task : tasks) {
-        String name;
-        long onCpu;
-        try {
-          name = Files.readString(task.resolve("comm")).trim();
-          if (!name.startsWith("C1 CompilerThre") && !name.startsWith("C2 CompilerThre")) {
-            continue;
-          }
-          String schedstat = Files.readString(task.resolve("schedstat"));
-          onCpu = Long.parseLong(schedstat.substring(0, schedstat.indexOf(' ')));
-        } catch (IOException | RuntimeException gone) {
-          continue; // the thread ended between the listing and the read
-        }
         String tid = task.getFileName().toString();
-        Long before = compilerSeen.put(tid, onCpu);
-        compilerTotal += Math.max(0, onCpu - (before == null ? 0 : before));
+        live.add(tid);
+        if (compilerThreads.computeIfAbsent(tid, t -> isCompiler(task))) {
+          long onCpu = onCpuNanos(task);
+          if (onCpu >= 0) {
+            Long before = compilerSeen.put(tid, onCpu);
+            compilerTotal += Math.max(0, onCpu - (before == null ? 0 : before));
+          }
+        }
       }
     } catch (IOException | RuntimeException noProc) {
       // not Linux: the compilers' time stays in the process's
     }
+    compilerThreads.keySet().retainAll(live);
+    compilerSeen.keySet().retainAll(live);
     return compilerTotal;
+  }
+
+  private static boolean isCompiler(Path task) {
+    try {
+      String name = Files.readString(task.resolve("comm"));
+      return name.startsWith("C1 CompilerThre") || name.startsWith("C2 CompilerThre");
+    } catch (IOException | RuntimeException gone) {
+      return false; // the thread ended between the listing and the read
+    }
+  }
+
+  /** @return the thread's time on a CPU in nanoseconds, or -1 if it ended */
+  private static long onCpuNanos(Path task) {
+    try {
+      String schedstat = Files.readString(task.resolve("schedstat"));
+      return Long.parseLong(schedstat.substring(0, schedstat.indexOf(' ')));
+    } catch (IOException | RuntimeException gone) {
+      return -1;
+    }
   }
 }

@@ -26,23 +26,23 @@ import java.util.Set;
 public final class CpuClock {
 
   private static final Path TASKS = Path.of("/proc/self/task");
+  private static final Long NOT_A_COMPILER = -1L;
 
+  /** Null where the JVM does not report its process CPU time. */
   private final com.sun.management.OperatingSystemMXBean os;
-  /** Whether each thread seen is a compiler thread, by thread id: a thread's name is read once. */
-  private final Map<String, Boolean> compilerThreads = new HashMap<>();
-  /** Each compiler thread's CPU time when last read, by thread id. */
-  private final Map<String, Long> compilerSeen = new HashMap<>();
+  /** By thread id: a compiler thread's CPU time when last read, or {@link #NOT_A_COMPILER} (a name is read once). */
+  private final Map<String, Long> seen = new HashMap<>();
   private long compilerTotal;
 
   /** A clock of this JVM. */
   public CpuClock() {
     this.os = ManagementFactory.getOperatingSystemMXBean() instanceof com.sun.management.OperatingSystemMXBean o
-      ? o : null;
+      && o.getProcessCpuTime() >= 0 ? o : null;
   }
 
   /** @return whether this JVM reports its process CPU time */
   public boolean available() {
-    return os != null && os.getProcessCpuTime() >= 0;
+    return os != null;
   }
 
   /**
@@ -50,7 +50,7 @@ public final class CpuClock {
    *     report its CPU time
    */
   public long nanos() {
-    if (!available()) {
+    if (os == null) {
       return -1;
     }
     // Each interval between two readings holds one reading's own work, whatever the order; with a thread's name
@@ -69,19 +69,20 @@ public final class CpuClock {
       for (Path task : tasks) {
         String tid = task.getFileName().toString();
         live.add(tid);
-        if (compilerThreads.computeIfAbsent(tid, t -> isCompiler(task))) {
-          long onCpu = onCpuNanos(task);
-          if (onCpu >= 0) {
-            Long before = compilerSeen.put(tid, onCpu);
-            compilerTotal += Math.max(0, onCpu - (before == null ? 0 : before));
-          }
+        Long before = seen.computeIfAbsent(tid, t -> isCompiler(task) ? 0L : NOT_A_COMPILER);
+        if (before.equals(NOT_A_COMPILER)) {
+          continue;
+        }
+        long onCpu = onCpuNanos(task);
+        if (onCpu >= 0) {
+          seen.put(tid, onCpu);
+          compilerTotal += Math.max(0, onCpu - before);
         }
       }
     } catch (IOException | RuntimeException noProc) {
       // not Linux: the compilers' time stays in the process's
     }
-    compilerThreads.keySet().retainAll(live);
-    compilerSeen.keySet().retainAll(live);
+    seen.keySet().retainAll(live);
     return compilerTotal;
   }
 

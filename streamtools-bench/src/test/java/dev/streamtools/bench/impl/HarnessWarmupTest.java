@@ -79,7 +79,8 @@ class HarnessWarmupTest {
     });
     Side streamtools = new FakeSide(index -> { });
     Comparison c = new Comparison("fake", "a fake comparison", Goal.none(), raw, streamtools, false);
-    return new Harness(options, new PrintStream(progress, true, StandardCharsets.UTF_8), jitMillis::get, () -> -1).run(c);
+    return new Harness(options, new PrintStream(progress, true, StandardCharsets.UTF_8), jitMillis::get, () -> -1)
+      .run(c);
   }
 
   private static final class FakeSide implements Side {

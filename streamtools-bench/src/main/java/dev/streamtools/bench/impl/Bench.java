@@ -120,8 +120,15 @@ public final class Bench {
     if (options.slices < 2 || results.stream().noneMatch(r -> r.comparison.sliced())) {
       return "";
     }
-    return String.format(Locale.ROOT, " (the sends and round trips in %d slices of %.2f s, the sides alternating "
-      + "every slice)", options.slices, options.roundSeconds / options.slices);
+    StringBuilder sb = new StringBuilder(String.format(Locale.ROOT, " (the sends and round trips in %d slices of "
+      + "%.2f s", options.slices, options.roundSeconds / options.slices));
+    results.stream().map(r -> r.comparison).filter(c -> c.sliced()
+        && c.slices(options.slices, options.roundNanos()) != options.slices)
+      .forEach(c -> {
+        int n = c.slices(options.slices, options.roundNanos());
+        sb.append(String.format(Locale.ROOT, ", %s's in %d of %.2f s", c.name(), n, options.roundSeconds / n));
+      });
+    return sb.append(", the sides alternating every slice)").toString();
   }
 
   private String markdown(List<ComparisonResult> results, List<StallResult> stalls, OffsetDateTime started,

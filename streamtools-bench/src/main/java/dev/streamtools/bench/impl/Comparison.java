@@ -13,32 +13,53 @@ package dev.streamtools.bench.impl;
  *     for a comparison whose single rounds vary so much that the median of five pairs is left to chance
  * @param sliced whether each pair of rounds runs as {@code --slices} alternating slices of each side (see
  *     {@link #inSlices()})
+ * @param minSliceNanos the shortest slice its sides can run (0: any); a round is then cut into fewer slices
  */
 public record Comparison(String name, String settings, Goal goal, Side raw, Side streamtools, boolean latency,
-                         int minRounds, boolean sliced) {
+                         int minRounds, boolean sliced, long minSliceNanos) {
 
   /** A comparison measured over the run's {@code --rounds}, in whole rounds. */
   public Comparison(String name, String settings, Goal goal, Side raw, Side streamtools, boolean latency) {
-    this(name, settings, goal, raw, streamtools, latency, 0, false);
+    this(name, settings, goal, raw, streamtools, latency, 0, false, 0);
   }
 
   /** A comparison measured over at least {@code minRounds} rounds, in whole rounds. */
   public Comparison(String name, String settings, Goal goal, Side raw, Side streamtools, boolean latency,
                     int minRounds) {
-    this(name, settings, goal, raw, streamtools, latency, minRounds, false);
+    this(name, settings, goal, raw, streamtools, latency, minRounds, false, 0);
   }
 
   /**
    * The same comparison with each pair of rounds cut into slices: the two sides alternate every slice (raw
    * first in every other slice), and a side's round is its slices merged. For a timed load whose rounds can be
-   * cut anywhere (sends, round trips): on this machine the broker or the VM changes pace for seconds at a time,
-   * and whole 3-s rounds put such a change on one side of a pair only. Backlog rounds, which time the draining of
-   * a whole backlog, and wrk, a process per round, stay whole.
+   * cut anywhere (sends, round trips, wrk's load): on this machine the broker or the VM changes pace for seconds
+   * at a time, and whole 3-s rounds put such a change on one side of a pair only. Backlog rounds, which time the
+   * draining of a whole backlog, stay whole.
    *
    * @return the comparison, sliced
    */
   public Comparison inSlices() {
-    return new Comparison(name, settings, goal, raw, streamtools, latency, minRounds, true);
+    return inSlices(0);
+  }
+
+  /**
+   * @param minSliceNanos the shortest slice the sides can run (wrk: a whole second)
+   * @return the comparison, sliced into as many of {@code --slices} as slices of at least that length allow
+   */
+  public Comparison inSlices(long minSliceNanos) {
+    return new Comparison(name, settings, goal, raw, streamtools, latency, minRounds, true, minSliceNanos);
+  }
+
+  /**
+   * @param runSlices the run's {@code --slices}
+   * @param roundNanos the run's round length
+   * @return how many slices each side's round is cut into
+   */
+  public int slices(int runSlices, long roundNanos) {
+    if (!sliced) {
+      return 1;
+    }
+    return (int) Math.max(1, minSliceNanos <= 0 ? runSlices : Math.min(runSlices, roundNanos / minSliceNanos));
   }
 
   /**

@@ -117,7 +117,7 @@ public final class Harness {
    * slices of each, alternating (the side that goes first alternates too), merged into one round per side.
    */
   private void pair(Comparison c, ComparisonResult r, String what, int index, boolean rawFirst, boolean measured) {
-    int slices = c.sliced() ? options.slices : 1;
+    int slices = c.slices(options.slices, options.roundNanos());
     long sliceNanos = options.roundNanos() / slices;
     SideRound raw = new SideRound(c.raw(), "raw", r.rawFailure);
     SideRound streamtools = new SideRound(c.streamtools(), "streamtools", r.streamtoolsFailure);

@@ -25,6 +25,7 @@ import java.nio.charset.StandardCharsets;
 import java.util.List;
 import java.util.UUID;
 import java.util.concurrent.ThreadLocalRandom;
+import java.util.concurrent.TimeUnit;
 
 /**
  * HTTP: a raw Vert.x {@link HttpServer} that reads the body, parses it as JSON and answers 204, against a
@@ -36,6 +37,8 @@ public final class HttpBench {
 
   private static final int SIZE = 100;
   private static final String PATH = "/orders";
+  /** wrk runs for whole seconds: its rounds are cut into slices of one second, a wrk process each. */
+  private static final long WRK_SLICE = TimeUnit.SECONDS.toNanos(1);
 
   private HttpBench() {
   }
@@ -50,10 +53,10 @@ public final class HttpBench {
       new Comparison("http.wrk", "wrk -t1 -c" + o.wrkConnections + ", POST " + SIZE
         + " B JSON, parsed, 204 with the message's id (X-Message-Id, new, as wrk sends none), as a streamtools "
         + "consumer answers; server on one event loop", new Goal(0.85, Double.NaN, 1.2),
-        new RawServer(vertx, o, true, true), new StreamtoolsServer(vertx, o, true), true),
+        new RawServer(vertx, o, true, true), new StreamtoolsServer(vertx, o, true), true).inSlices(WRK_SLICE),
       new Comparison("http.wrk.bare", "wrk -t1 -c" + o.wrkConnections + ", POST " + SIZE + " B JSON, parsed; the "
         + "raw server answers a bare 204: what the message id in the answer costs", Goal.none(),
-        new RawServer(vertx, o, true, false), new StreamtoolsServer(vertx, o, true), true),
+        new RawServer(vertx, o, true, false), new StreamtoolsServer(vertx, o, true), true).inSlices(WRK_SLICE),
       new Comparison("http.rtt", "POST " + SIZE + " B JSON, one request outstanding on one connection; the raw "
         + "client sends the headers the streamtools producer sends (a new X-Message-Id, X-Message-Timestamp, "
         + "Content-Type) and the raw server answers 204 with the X-Message-Id, as a streamtools consumer does",

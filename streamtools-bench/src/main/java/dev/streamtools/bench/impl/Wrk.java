@@ -1,5 +1,7 @@
 package dev.streamtools.bench.impl;
 
+import org.HdrHistogram.Histogram;
+
 import java.io.IOException;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
@@ -31,6 +33,13 @@ final class Wrk {
       "    summary.requests, summary.duration, latency:percentile(50), latency:percentile(99),",
       "    summary.errors.status, summary.errors.connect, summary.errors.read, summary.errors.write,",
       "    summary.errors.timeout))",
+      // every latency wrk recorded (microseconds) with its count, so that slices merge into exact percentiles
+      "  io.write(\"BENCH_LATENCY\")",
+      "  for i = 1, #latency do",
+      "    local v, n = latency(i)",
+      "    io.write(string.format(\" %d:%d\", v, n))",
+      "  end",
+      "  io.write(\"\\n\")",
       "end",
       ""), StandardCharsets.UTF_8);
   }
@@ -57,15 +66,39 @@ final class Wrk {
       p.destroyForcibly();
       throw new IOException("wrk did not end");
     }
+    return parse(out, p.exitValue());
+  }
+
+  /**
+   * @param out what wrk printed, with the lines of the script's {@code done}
+   * @param exitValue wrk's exit value, for the error
+   * @return the round: requests answered 2xx over wrk's own duration, with wrk's latencies
+   * @throws IOException if the output has no result line
+   */
+  static RoundResult parse(String out, int exitValue) throws IOException {
     String line = out.lines().filter(l -> l.startsWith("BENCH ")).findFirst()
-      .orElseThrow(() -> new IOException("wrk exited " + p.exitValue() + " without a result: " + out));
+      .orElseThrow(() -> new IOException("wrk exited " + exitValue + " without a result: " + out));
     Map<String, Long> v = new HashMap<>();
     for (String kv : line.substring(6).trim().split(" ")) {
       String[] parts = kv.split("=");
       v.put(parts[0], Long.parseLong(parts[1]));
     }
     long errors = v.get("non2xx") + v.get("connect") + v.get("read") + v.get("write") + v.get("timeout");
-    return new RoundResult(v.get("requests") - v.get("non2xx"), v.get("duration_us") * 1000, v.get("p50_us"),
-      v.get("p99_us"), errors);
+    long ok = v.get("requests") - v.get("non2xx");
+    long nanos = v.get("duration_us") * 1000;
+    Histogram latency = new Histogram(3);
+    out.lines().filter(l -> l.startsWith("BENCH_LATENCY")).findFirst().ifPresent(l -> {
+      for (String vn : l.substring("BENCH_LATENCY".length()).trim().split(" ")) {
+        if (!vn.isEmpty()) {
+          String[] parts = vn.split(":");
+          latency.recordValueWithCount(Math.max(1, Long.parseLong(parts[0])) * 1000, Long.parseLong(parts[1]));
+        }
+      }
+    });
+    if (latency.getTotalCount() == 0) {
+      // a wrk whose script printed no distribution: its own percentiles, which cannot be merged
+      return new RoundResult(ok, nanos, v.get("p50_us"), v.get("p99_us"), errors);
+    }
+    return RoundResult.timed(ok, nanos, latency, errors);
   }
 }

@@ -12,7 +12,8 @@ import java.util.concurrent.TimeUnit;
 
 /**
  * Runs wrk (a separate process, so the load generator does not share the JVM it measures) with a Lua script that
- * POSTs a JSON body and prints wrk's own counters and latency percentiles in one parseable line.
+ * POSTs a JSON body and prints two parseable lines: wrk's own counters and percentiles, and every latency it
+ * recorded with its count, from which a round's histogram is rebuilt (a sliced round merges its slices').
  */
 final class Wrk {
 

@@ -122,12 +122,13 @@ public final class Bench {
     }
     StringBuilder sb = new StringBuilder(String.format(Locale.ROOT, " (the sends and round trips in %d slices of "
       + "%.2f s", options.slices, options.roundSeconds / options.slices));
-    results.stream().map(r -> r.comparison).filter(c -> c.sliced()
-        && c.slices(options.slices, options.roundNanos()) != options.slices)
-      .forEach(c -> {
-        int n = c.slices(options.slices, options.roundNanos());
-        sb.append(String.format(Locale.ROOT, ", %s's in %d of %.2f s", c.name(), n, options.roundSeconds / n));
-      });
+    for (ComparisonResult r : results) {
+      int n = r.comparison.slices(options.slices, options.roundNanos());
+      if (r.comparison.sliced() && n != options.slices) {
+        sb.append(String.format(Locale.ROOT, ", %s's in %d of %.2f s", r.comparison.name(), n,
+          options.roundSeconds / n));
+      }
+    }
     return sb.append(", the sides alternating every slice)").toString();
   }
 

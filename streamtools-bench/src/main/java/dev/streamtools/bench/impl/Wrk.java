@@ -87,18 +87,18 @@ final class Wrk {
     long errors = v.get("non2xx") + v.get("connect") + v.get("read") + v.get("write") + v.get("timeout");
     long ok = v.get("requests") - v.get("non2xx");
     long nanos = v.get("duration_us") * 1000;
-    Histogram latency = new Histogram(3);
-    out.lines().filter(l -> l.startsWith("BENCH_LATENCY")).findFirst().ifPresent(l -> {
-      for (String vn : l.substring("BENCH_LATENCY".length()).trim().split(" ")) {
-        if (!vn.isEmpty()) {
-          String[] parts = vn.split(":");
-          latency.recordValueWithCount(Math.max(1, Long.parseLong(parts[0])) * 1000, Long.parseLong(parts[1]));
-        }
-      }
-    });
-    if (latency.getTotalCount() == 0) {
+    String distribution = out.lines().filter(l -> l.startsWith("BENCH_LATENCY")).findFirst().orElse(null);
+    if (distribution == null) {
       // a wrk whose script printed no distribution: its own percentiles, which cannot be merged
       return new RoundResult(ok, nanos, v.get("p50_us"), v.get("p99_us"), errors);
+    }
+    // empty when no request was answered: the slice still merges with the others
+    Histogram latency = new Histogram(3);
+    for (String vn : distribution.substring("BENCH_LATENCY".length()).trim().split(" ")) {
+      if (!vn.isEmpty()) {
+        String[] parts = vn.split(":");
+        latency.recordValueWithCount(Math.max(1, Long.parseLong(parts[0])) * 1000, Long.parseLong(parts[1]));
+      }
     }
     return RoundResult.timed(ok, nanos, latency, errors);
   }

@@ -47,6 +47,17 @@ class WrkTest {
   }
 
   @Test
+  void aSliceInWhichNoRequestWasAnsweredStillMergesWithTheOthers() throws IOException {
+    RoundResult stalled = Wrk.parse(output(0, 0, ""), 0);
+    RoundResult answered = Wrk.parse(output(100, 0, " 300:100"), 0);
+
+    RoundResult both = RoundResult.merge(List.of(stalled, answered));
+    assertThat(both.ops()).isEqualTo(100);
+    assertThat(both.nanos()).isEqualTo(TimeUnit.SECONDS.toNanos(2));
+    assertThat(both.p50Micros()).isBetween(299.9, 300.1);
+  }
+
+  @Test
   void aWrkWithoutTheDistributionKeepsItsOwnPercentiles() throws IOException {
     RoundResult r = Wrk.parse(output(100, 0, "").replace("BENCH_LATENCY\n", ""), 0);
     assertThat(r.latency()).isNull();

@@ -81,6 +81,12 @@ public final class KafkaBench {
    */
   static final int FETCH_MAX_WAIT_MS = 10;
   /**
+   * Measured rounds per side of kafka.consume and its raw-vs-raw reference, whatever {@code --rounds} says: a round
+   * drains the backlog in about half a second, and seven-round runs of the same code gave medians of 0.74 to 1.07
+   * (eighteenth session, BENCHMARKS.md), each pair between 0.54 and 1.1.
+   */
+  static final int BACKLOG_ROUNDS = 11;
+  /**
    * Every benchmark topic's {@code segment.bytes}: 64 MiB, not Kafka's 1 GiB. A partition that fills a segment rolls
    * it and then fsyncs the old one, a gigabyte at once. Each side writes its own topic, which at 100 B filled a 1 GiB
    * segment about once every 25 s of that side's rounds: a roll and its fsync fell in some rounds of a side and not
@@ -128,8 +134,13 @@ public final class KafkaBench {
         new VertxKafkaClientSides.Produce(vertx, o, 100, 5), new StProduce(vertx, o, 100, 5), true).inSlices(),
       new Comparison("kafka.consume", "backlog of " + o.kafkaBacklog + " x 100 B in " + PARTITIONS
         + " partitions, a new group per round, at-least-once: handled offsets committed every "
-        + COMMIT_INTERVAL_MS + " ms; time from first to last record", Goal.throughput(0.90),
-        new RawConsume(o, backlog, false), new StConsume(vertx, o, backlog, false), false),
+        + COMMIT_INTERVAL_MS + " ms; time from first to last record; at least " + BACKLOG_ROUNDS + " measured rounds "
+        + "per side, as a round of half a second varies widely", Goal.throughput(0.90),
+        new RawConsume(o, backlog, false), new StConsume(vertx, o, backlog, false), false, BACKLOG_ROUNDS),
+      new Comparison("kafka.consume.raw-vs-raw", "the backlog above and as many rounds; both sides are the raw poll "
+        + "loop, each with its own groups (the streamtools column is the second raw loop): the spread of a ratio "
+        + "that is 1 by construction", Goal.none(), new RawConsume(o, backlog, false),
+        new RawConsume(o, backlog, false), false, BACKLOG_ROUNDS),
       new Comparison("kafka.consume.fields", "the backlog above; both handlers read each record's key, as a String, "
         + "and its body (the raw side the value's byte[], streamtools a Buffer copy of it): what a handler that "
         + "reads its message pays; the kafka.consume handlers read nothing", Goal.none(),

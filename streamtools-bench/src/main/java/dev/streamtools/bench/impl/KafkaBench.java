@@ -163,10 +163,15 @@ public final class KafkaBench {
         new VertxKafkaClientSides.Consume(vertx, backlog), new StConsume(vertx, o, backlog, false), false),
       new Comparison("kafka.rtt", "100 B, 1 partition, linger.ms=0, acks=all: send, then wait until the consumer "
         + "got it and the send was acknowledged, one at a time", Goal.throughput(0.90),
-        new RawRtt(o, false), new StRtt(vertx, o), true).inSlices(),
+        new RawRtt(null, RttThreading.POLL_THREAD), new StRtt(vertx, o), true).inSlices(),
       new Comparison("kafka.rtt.handoff", "100 B, 1 partition, linger.ms=0, acks=all, one at a time, as above; the raw "
         + "poll thread hands each polled batch to a handler thread, as a toolkit that runs handlers off the poll thread "
-        + "must", Goal.none(), new RawRtt(o, true), new StRtt(vertx, o), true).inSlices(),
+        + "must", Goal.none(), new RawRtt(null, RttThreading.HAND_OFF), new StRtt(vertx, o), true).inSlices(),
+      new Comparison("kafka.rtt.eventloop", "100 B, 1 partition, linger.ms=0, acks=all, one at a time, as above; the raw "
+        + "clients are threaded as streamtools' are, with none of its work: sends on an event loop, the "
+        + "acknowledgement handed to it, the poll thread handing each polled batch to a second event loop, which "
+        + "completes the send's wait", Goal.none(), new RawRtt(vertx, RttThreading.EVENT_LOOPS), new StRtt(vertx, o),
+        true).inSlices(),
       new Comparison("kafka.rtt.vertx-client", "100 B, 1 partition, linger.ms=0, acks=all, one at a time, as above; the "
         + "raw side is vertx-kafka-client used directly: what running on Vert.x costs", Goal.none(),
         new VertxKafkaClientSides.Rtt(vertx, o), new StRtt(vertx, o), true).inSlices());
@@ -822,13 +827,27 @@ public final class KafkaBench {
     }
   }
 
-  /**
-   * Raw round trip: the consumer's poll thread completes whatever the sender waits for, or, with {@code handOff},
-   * hands each polled batch to a handler thread that does (the least any toolkit pays that runs handlers off the
-   * poll thread: one more thread to wake per record).
-   */
+  /** Where the raw round trip's sides run. */
+  private enum RttThreading {
+    /** The sending thread waits, the consumer's poll thread completes its wait. */
+    POLL_THREAD,
+    /**
+     * The poll thread hands each polled batch to a handler thread that completes the wait: the least any toolkit
+     * pays that runs handlers off the poll thread, one more thread to wake per record.
+     */
+    HAND_OFF,
+    /**
+     * Threaded as streamtools' Kafka side is: the sends start on an event loop, whose wait the producer's
+     * acknowledgement completes there (handed over with runOnContext); the poll thread hands each polled batch
+     * to a second event loop, which completes the wait and so hands the completion back to the first.
+     */
+    EVENT_LOOPS
+  }
+
+  /** Raw round trip, threaded as {@link RttThreading} says. */
   private static final class RawRtt implements Side {
-    private final BenchOptions o;
+    private final Vertx vertx;
+    private final RttThreading threading;
     private final boolean handOff;
     private final byte[] body = Payloads.json(100).getBytes();
     private final AtomicReference<Consumer<Throwable>> waiting = new AtomicReference<>();
@@ -840,24 +859,43 @@ public final class KafkaBench {
     private KafkaProducer<byte[], byte[]> producer;
     private Thread poller;
     private Thread handler;
+    private Context senderContext;
+    private Context handlerContext;
+    private volatile Promise<Void> received;
     private volatile boolean stop;
     private String topic;
 
-    RawRtt(BenchOptions o, boolean handOff) {
-      this.o = o;
-      this.handOff = handOff;
-      this.handledOffsets = handOff ? new ConcurrentHashMap<>() : new HashMap<>();
+    /** @param vertx the run's Vert.x, for {@link RttThreading#EVENT_LOOPS} only */
+    RawRtt(Vertx vertx, RttThreading threading) {
+      this.vertx = vertx;
+      this.threading = threading;
+      this.handOff = threading == RttThreading.HAND_OFF;
+      this.handledOffsets = threading == RttThreading.POLL_THREAD ? new HashMap<>() : new ConcurrentHashMap<>();
     }
 
     @Override
     public String label() {
-      return "KafkaProducer + KafkaConsumer poll thread" + (handOff ? " -> ArrayBlockingQueue(" + HANDOFF_BATCHES
-        + ") -> handler thread" : "") + " (commitAsync every " + COMMIT_INTERVAL_MS + " ms)";
+      switch (threading) {
+        case HAND_OFF:
+          return "KafkaProducer + KafkaConsumer poll thread -> ArrayBlockingQueue(" + HANDOFF_BATCHES
+            + ") -> handler thread (commitAsync every " + COMMIT_INTERVAL_MS + " ms)";
+        case EVENT_LOOPS:
+          return "KafkaProducer.send on an event loop, acknowledgement -> runOnContext; KafkaConsumer poll thread -> "
+            + "runOnContext per poll -> a second event loop completes the wait (commitAsync every "
+            + COMMIT_INTERVAL_MS + " ms)";
+        default:
+          return "KafkaProducer + KafkaConsumer poll thread (commitAsync every " + COMMIT_INTERVAL_MS + " ms)";
+      }
     }
 
     @Override
     public void open() throws Exception {
-      topic = topic(handOff ? "rtt-handoff" : "rtt-raw");
+      topic = topic(threading == RttThreading.HAND_OFF ? "rtt-handoff"
+        : threading == RttThreading.EVENT_LOOPS ? "rtt-eventloop" : "rtt-raw");
+      if (threading == RttThreading.EVENT_LOOPS) {
+        senderContext = Vx.newContext(vertx);
+        handlerContext = Vx.newContext(vertx);
+      }
       createTopic(topic, 1);
       producer = new KafkaProducer<>(producerProps(0), new ByteArraySerializer(), new ByteArraySerializer());
       CompletableFuture<Void> assigned = new CompletableFuture<>();
@@ -881,7 +919,19 @@ public final class KafkaBench {
           if (!c.assignment().isEmpty()) {
             assigned.complete(null);
           }
-          if (handOff) {
+          if (handlerContext != null) {
+            if (!records.isEmpty()) {
+              handlerContext.runOnContext(v -> {
+                for (ConsumerRecord<byte[], byte[]> r : records) {
+                  handledOffsets.put(new TopicPartition(r.topic(), r.partition()), new OffsetAndMetadata(r.offset() + 1));
+                }
+                Promise<Void> r = received;
+                if (r != null) {
+                  r.tryComplete();
+                }
+              });
+            }
+          } else if (handOff) {
             if (!records.isEmpty()) {
               batches.put(records);
             }
@@ -934,6 +984,21 @@ public final class KafkaBench {
 
     @Override
     public RoundResult round(int index, long durationNanos) throws Exception {
+      if (threading == RttThreading.EVENT_LOOPS) {
+        return AsyncWindow.run(senderContext, 1, durationNanos, () -> {
+          Promise<Void> r = Promise.promise();
+          received = r;
+          Promise<Void> acknowledged = Promise.promise();
+          producer.send(new ProducerRecord<>(topic, body), (md, e) -> senderContext.runOnContext(v -> {
+            if (e == null) {
+              acknowledged.complete();
+            } else {
+              acknowledged.fail(e);
+            }
+          }));
+          return Future.all(acknowledged.future(), r.future());
+        });
+      }
       return ThreadWindow.run(1, durationNanos, done -> {
         pendingParts.set(2);
         waiting.set(done);

@@ -167,11 +167,11 @@ public final class KafkaBench {
       new Comparison("kafka.rtt.handoff", "100 B, 1 partition, linger.ms=0, acks=all, one at a time, as above; the raw "
         + "poll thread hands each polled batch to a handler thread, as a toolkit that runs handlers off the poll thread "
         + "must", Goal.none(), new RawRtt(null, RttThreading.HAND_OFF), new StRtt(vertx, o), true).inSlices(),
-      new Comparison("kafka.rtt.eventloop", "100 B, 1 partition, linger.ms=0, acks=all, one at a time, as above; the raw "
-        + "clients are threaded as streamtools' are, with none of its work: sends on an event loop, the "
+      new Comparison("kafka.rtt.eventloop", "100 B, 1 partition, linger.ms=0, acks=all, one at a time, as above; the "
+        + "raw clients are threaded as streamtools' are, with none of its work: sends on an event loop, the "
         + "acknowledgement handed to it, the poll thread handing each polled batch to a second event loop, which "
-        + "completes the send's wait", Goal.none(), new RawRtt(vertx, RttThreading.EVENT_LOOPS), new StRtt(vertx, o),
-        true).inSlices(),
+        + "completes the send's wait", Goal.none(), new RawRtt(vertx, RttThreading.EVENT_LOOPS),
+        new StRtt(vertx, o), true).inSlices(),
       new Comparison("kafka.rtt.vertx-client", "100 B, 1 partition, linger.ms=0, acks=all, one at a time, as above; the "
         + "raw side is vertx-kafka-client used directly: what running on Vert.x costs", Goal.none(),
         new VertxKafkaClientSides.Rtt(vertx, o), new StRtt(vertx, o), true).inSlices());
@@ -848,13 +848,12 @@ public final class KafkaBench {
   private static final class RawRtt implements Side {
     private final Vertx vertx;
     private final RttThreading threading;
-    private final boolean handOff;
     private final byte[] body = Payloads.json(100).getBytes();
     private final AtomicReference<Consumer<Throwable>> waiting = new AtomicReference<>();
     private final AtomicInteger pendingParts = new AtomicInteger();
     private final BlockingQueue<ConsumerRecords<byte[], byte[]>> batches =
       new ArrayBlockingQueue<>(HANDOFF_BATCHES);
-    // shared by the poll and handler threads only with handOff; the plain raw side keeps its plain map
+    // shared by the poll thread and the handler thread or event loop; the plain raw side keeps its plain map
     private final Map<TopicPartition, OffsetAndMetadata> handledOffsets;
     private KafkaProducer<byte[], byte[]> producer;
     private Thread poller;
@@ -869,7 +868,6 @@ public final class KafkaBench {
     RawRtt(Vertx vertx, RttThreading threading) {
       this.vertx = vertx;
       this.threading = threading;
-      this.handOff = threading == RttThreading.HAND_OFF;
       this.handledOffsets = threading == RttThreading.POLL_THREAD ? new HashMap<>() : new ConcurrentHashMap<>();
     }
 
@@ -903,7 +901,7 @@ public final class KafkaBench {
         new ByteArrayDeserializer(), new ByteArrayDeserializer());
       poller = new Thread(() -> pollLoop(c, assigned), "bench-kafka-rtt-poller");
       poller.start();
-      if (handOff) {
+      if (threading == RttThreading.HAND_OFF) {
         handler = new Thread(this::handleLoop, "bench-kafka-rtt-handler");
         handler.start();
       }
@@ -923,15 +921,16 @@ public final class KafkaBench {
             if (!records.isEmpty()) {
               handlerContext.runOnContext(v -> {
                 for (ConsumerRecord<byte[], byte[]> r : records) {
-                  handledOffsets.put(new TopicPartition(r.topic(), r.partition()), new OffsetAndMetadata(r.offset() + 1));
+                  handledOffsets.put(new TopicPartition(r.topic(), r.partition()),
+                    new OffsetAndMetadata(r.offset() + 1));
                 }
-                Promise<Void> r = received;
-                if (r != null) {
-                  r.tryComplete();
+                Promise<Void> receipt = received;
+                if (receipt != null) {
+                  receipt.tryComplete();
                 }
               });
             }
-          } else if (handOff) {
+          } else if (threading == RttThreading.HAND_OFF) {
             if (!records.isEmpty()) {
               batches.put(records);
             }

@@ -920,10 +920,7 @@ public final class KafkaBench {
           if (handlerContext != null) {
             if (!records.isEmpty()) {
               handlerContext.runOnContext(v -> {
-                for (ConsumerRecord<byte[], byte[]> r : records) {
-                  handledOffsets.put(new TopicPartition(r.topic(), r.partition()),
-                    new OffsetAndMetadata(r.offset() + 1));
-                }
+                records.forEach(this::handled);
                 Promise<Void> receipt = received;
                 if (receipt != null) {
                   receipt.tryComplete();
@@ -967,9 +964,13 @@ public final class KafkaBench {
 
     private void handle(ConsumerRecords<byte[], byte[]> records) {
       for (ConsumerRecord<byte[], byte[]> r : records) {
-        handledOffsets.put(new TopicPartition(r.topic(), r.partition()), new OffsetAndMetadata(r.offset() + 1));
+        handled(r);
         part(null);
       }
+    }
+
+    private void handled(ConsumerRecord<byte[], byte[]> r) {
+      handledOffsets.put(new TopicPartition(r.topic(), r.partition()), new OffsetAndMetadata(r.offset() + 1));
     }
 
     private void part(Throwable err) {

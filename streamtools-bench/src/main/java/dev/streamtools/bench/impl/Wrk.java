@@ -29,9 +29,9 @@ final class Wrk {
       "wrk.body = '" + jsonBody.replace("\\", "\\\\").replace("'", "\\'") + "'",
       "wrk.headers[\"Content-Type\"] = \"application/json\"",
       "done = function(summary, latency, requests)",
-      "  io.write(string.format(\"BENCH requests=%d duration_us=%d p50_us=%d p99_us=%d non2xx=%d connect=%d "
-        + "read=%d write=%d timeout=%d\\n\",",
-      "    summary.requests, summary.duration, latency:percentile(50), latency:percentile(99),",
+      "  io.write(string.format(\"BENCH requests=%d duration_us=%d non2xx=%d connect=%d read=%d write=%d "
+        + "timeout=%d\\n\",",
+      "    summary.requests, summary.duration,",
       "    summary.errors.status, summary.errors.connect, summary.errors.read, summary.errors.write,",
       "    summary.errors.timeout))",
       // every latency wrk recorded (microseconds) with its count, so that slices merge into exact percentiles
@@ -74,7 +74,7 @@ final class Wrk {
    * @param out what wrk printed, with the lines of the script's {@code done}
    * @param exitValue wrk's exit value, for the error
    * @return the round: requests answered 2xx over wrk's own duration, with wrk's latencies
-   * @throws IOException if the output has no result line
+   * @throws IOException if the output lacks the counters or the latencies
    */
   static RoundResult parse(String out, int exitValue) throws IOException {
     String line = out.lines().filter(l -> l.startsWith("BENCH ")).findFirst()
@@ -87,11 +87,8 @@ final class Wrk {
     long errors = v.get("non2xx") + v.get("connect") + v.get("read") + v.get("write") + v.get("timeout");
     long ok = v.get("requests") - v.get("non2xx");
     long nanos = v.get("duration_us") * 1000;
-    String distribution = out.lines().filter(l -> l.startsWith("BENCH_LATENCY")).findFirst().orElse(null);
-    if (distribution == null) {
-      // a wrk whose script printed no distribution: its own percentiles, which cannot be merged
-      return new RoundResult(ok, nanos, v.get("p50_us"), v.get("p99_us"), errors);
-    }
+    String distribution = out.lines().filter(l -> l.startsWith("BENCH_LATENCY")).findFirst()
+      .orElseThrow(() -> new IOException("wrk exited " + exitValue + " without its latencies: " + out));
     // empty when no request was answered: the slice still merges with the others
     Histogram latency = new Histogram(3);
     for (String vn : distribution.substring("BENCH_LATENCY".length()).trim().split(" ")) {

@@ -172,6 +172,10 @@ public final class KafkaBench {
         + "acknowledgement handed to it, the poll thread handing each polled batch to a second event loop, which "
         + "completes the send's wait", Goal.none(), new RawRtt(vertx, RttThreading.EVENT_LOOPS),
         new StRtt(vertx, o), true).inSlices(),
+      new Comparison("kafka.rtt.threading", "100 B, 1 partition, linger.ms=0, acks=all, one at a time, as above; both "
+        + "sides are the raw clients, the second (the streamtools column) threaded as in kafka.rtt.eventloop: what "
+        + "that threading alone costs the raw round trip, beside what kafka.rtt loses", Goal.none(),
+        new RawRtt(null, RttThreading.POLL_THREAD), new RawRtt(vertx, RttThreading.EVENT_LOOPS), true).inSlices(),
       new Comparison("kafka.rtt.vertx-client", "100 B, 1 partition, linger.ms=0, acks=all, one at a time, as above; the "
         + "raw side is vertx-kafka-client used directly: what running on Vert.x costs", Goal.none(),
         new VertxKafkaClientSides.Rtt(vertx, o), new StRtt(vertx, o), true).inSlices());

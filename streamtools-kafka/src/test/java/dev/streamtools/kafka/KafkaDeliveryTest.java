@@ -25,6 +25,7 @@ import java.io.InputStreamReader;
 import java.nio.charset.StandardCharsets;
 import java.time.Duration;
 import java.util.ArrayList;
+import java.util.Collection;
 import java.util.HashSet;
 import java.util.List;
 import java.util.Map;
@@ -225,8 +226,7 @@ class KafkaDeliveryTest extends KafkaTestSupport {
     long t0 = System.nanoTime();
     // A commit the child sent just before it died may still be on its way to the broker: read what A committed
     // once the broker has dropped the dead member (its session timed out), long after anything it sent was taken
-    await().atMost(WAIT).until(() -> admin.describeConsumerGroups(List.of(group)).all().get(10, TimeUnit.SECONDS)
-      .get(group).members().isEmpty());
+    await().atMost(WAIT).until(() -> members(group).isEmpty());
     long emptiedMillis = TimeUnit.NANOSECONDS.toMillis(System.nanoTime() - t0);
     Map<Integer, Long> committedAtKill = committed(group, topic);
     Set<String> handledUncommitted = a.stream()
@@ -550,10 +550,13 @@ class KafkaDeliveryTest extends KafkaTestSupport {
   }
 
   private static String onlyMember(String group) throws Exception {
-    List<MemberDescription> members = new ArrayList<>(admin.describeConsumerGroups(List.of(group)).all()
-      .get(10, TimeUnit.SECONDS).get(group).members());
+    List<MemberDescription> members = new ArrayList<>(members(group));
     assertThat(members).hasSize(1);
     return members.get(0).consumerId();
+  }
+
+  private static Collection<MemberDescription> members(String group) throws Exception {
+    return admin.describeConsumerGroups(List.of(group)).all().get(10, TimeUnit.SECONDS).get(group).members();
   }
 
   private static Set<String> union(Tally a, Tally b) {

@@ -162,23 +162,28 @@ public final class KafkaBench {
         + "directly: what running on Vert.x costs", Goal.none(),
         new VertxKafkaClientSides.Consume(vertx, backlog), new StConsume(vertx, o, backlog, false), false),
       new Comparison("kafka.rtt", "100 B, 1 partition, linger.ms=0, acks=all: send, then wait until the consumer "
-        + "got it and the send was acknowledged, one at a time", Goal.throughput(0.90),
-        new RawRtt(null, RttThreading.POLL_THREAD), new StRtt(vertx, o), true).inSlices(),
+        + "got it and the send was acknowledged, one at a time; streamtools' producer and consumer loop share an "
+        + "event loop, as one verticle's do", Goal.throughput(0.90),
+        new RawRtt(null, RttThreading.POLL_THREAD), new StRtt(vertx, o, false), true).inSlices(),
       new Comparison("kafka.rtt.handoff", "100 B, 1 partition, linger.ms=0, acks=all, one at a time, as above; the raw "
         + "poll thread hands each polled batch to a handler thread, as a toolkit that runs handlers off the poll thread "
-        + "must", Goal.none(), new RawRtt(null, RttThreading.HAND_OFF), new StRtt(vertx, o), true).inSlices(),
+        + "must", Goal.none(), new RawRtt(null, RttThreading.HAND_OFF), new StRtt(vertx, o, false), true).inSlices(),
       new Comparison("kafka.rtt.eventloop", "100 B, 1 partition, linger.ms=0, acks=all, one at a time, as above; the "
         + "raw clients are threaded as streamtools' are, with none of its work: sends on an event loop, the "
-        + "acknowledgement handed to it, the poll thread handing each polled batch to a second event loop, which "
-        + "completes the send's wait", Goal.none(), new RawRtt(vertx, RttThreading.EVENT_LOOPS),
-        new StRtt(vertx, o), true).inSlices(),
+        + "acknowledgement handed to it, the poll thread handing each polled batch to that event loop, which "
+        + "completes the send's wait", Goal.none(), new RawRtt(vertx, RttThreading.EVENT_LOOP),
+        new StRtt(vertx, o, false), true).inSlices(),
       new Comparison("kafka.rtt.threading", "100 B, 1 partition, linger.ms=0, acks=all, one at a time, as above; both "
         + "sides are the raw clients, the second (the streamtools column) threaded as in kafka.rtt.eventloop: what "
         + "that threading alone costs the raw round trip, beside what kafka.rtt loses", Goal.none(),
-        new RawRtt(null, RttThreading.POLL_THREAD), new RawRtt(vertx, RttThreading.EVENT_LOOPS), true).inSlices(),
+        new RawRtt(null, RttThreading.POLL_THREAD), new RawRtt(vertx, RttThreading.EVENT_LOOP), true).inSlices(),
+      new Comparison("kafka.rtt.two-loops", "100 B, 1 partition, linger.ms=0, acks=all, one at a time, as above; "
+        + "the streamtools column runs its consumer loop on a second event loop, so a received record reaches the "
+        + "sender through one more hand-over than the raw poll thread's (as kafka.rtt measured before 2026-12-05)",
+        Goal.none(), new RawRtt(null, RttThreading.POLL_THREAD), new StRtt(vertx, o, true), true).inSlices(),
       new Comparison("kafka.rtt.vertx-client", "100 B, 1 partition, linger.ms=0, acks=all, one at a time, as above; the "
         + "raw side is vertx-kafka-client used directly: what running on Vert.x costs", Goal.none(),
-        new VertxKafkaClientSides.Rtt(vertx, o), new StRtt(vertx, o), true).inSlices());
+        new VertxKafkaClientSides.Rtt(vertx, o), new StRtt(vertx, o, false), true).inSlices());
   }
 
   static Properties producerProps(int lingerMs) {
@@ -843,9 +848,9 @@ public final class KafkaBench {
     /**
      * Threaded as streamtools' Kafka side is: the sends start on an event loop, whose wait the producer's
      * acknowledgement completes there (handed over with runOnContext); the poll thread hands each polled batch
-     * to a second event loop, which completes the wait and so hands the completion back to the first.
+     * to that event loop, which completes the wait.
      */
-    EVENT_LOOPS
+    EVENT_LOOP
   }
 
   /** Raw round trip, threaded as {@link RttThreading} says. */
@@ -862,13 +867,13 @@ public final class KafkaBench {
     private KafkaProducer<byte[], byte[]> producer;
     private Thread poller;
     private Thread handler;
-    private Context senderContext;
-    private Context handlerContext;
+    // EVENT_LOOP: where the sends start and the polled batches are handled
+    private Context context;
     private volatile Promise<Void> received;
     private volatile boolean stop;
     private String topic;
 
-    /** @param vertx the run's Vert.x, for {@link RttThreading#EVENT_LOOPS} only */
+    /** @param vertx the run's Vert.x, for {@link RttThreading#EVENT_LOOP} only */
     RawRtt(Vertx vertx, RttThreading threading) {
       this.vertx = vertx;
       this.threading = threading;
@@ -881,9 +886,9 @@ public final class KafkaBench {
         case HAND_OFF:
           return "KafkaProducer + KafkaConsumer poll thread -> ArrayBlockingQueue(" + HANDOFF_BATCHES
             + ") -> handler thread (commitAsync every " + COMMIT_INTERVAL_MS + " ms)";
-        case EVENT_LOOPS:
+        case EVENT_LOOP:
           return "KafkaProducer.send on an event loop, acknowledgement -> runOnContext; KafkaConsumer poll thread -> "
-            + "runOnContext per poll -> a second event loop completes the wait (commitAsync every "
+            + "runOnContext per poll -> the event loop completes the wait (commitAsync every "
             + COMMIT_INTERVAL_MS + " ms)";
         default:
           return "KafkaProducer + KafkaConsumer poll thread (commitAsync every " + COMMIT_INTERVAL_MS + " ms)";
@@ -893,10 +898,9 @@ public final class KafkaBench {
     @Override
     public void open() throws Exception {
       topic = topic(threading == RttThreading.HAND_OFF ? "rtt-handoff"
-        : threading == RttThreading.EVENT_LOOPS ? "rtt-eventloop" : "rtt-raw");
-      if (threading == RttThreading.EVENT_LOOPS) {
-        senderContext = Vx.newContext(vertx);
-        handlerContext = Vx.newContext(vertx);
+        : threading == RttThreading.EVENT_LOOP ? "rtt-eventloop" : "rtt-raw");
+      if (threading == RttThreading.EVENT_LOOP) {
+        context = Vx.newContext(vertx);
       }
       createTopic(topic, 1);
       producer = new KafkaProducer<>(producerProps(0), new ByteArraySerializer(), new ByteArraySerializer());
@@ -921,9 +925,9 @@ public final class KafkaBench {
           if (!c.assignment().isEmpty()) {
             assigned.complete(null);
           }
-          if (handlerContext != null) {
+          if (context != null) {
             if (!records.isEmpty()) {
-              handlerContext.runOnContext(v -> {
+              context.runOnContext(v -> {
                 records.forEach(this::handled);
                 Promise<Void> receipt = received;
                 if (receipt != null) {
@@ -988,12 +992,12 @@ public final class KafkaBench {
 
     @Override
     public RoundResult round(int index, long durationNanos) throws Exception {
-      if (threading == RttThreading.EVENT_LOOPS) {
-        return AsyncWindow.run(senderContext, 1, durationNanos, () -> {
+      if (threading == RttThreading.EVENT_LOOP) {
+        return AsyncWindow.run(context, 1, durationNanos, () -> {
           Promise<Void> r = Promise.promise();
           received = r;
           Promise<Void> acknowledged = Promise.promise();
-          producer.send(new ProducerRecord<>(topic, body), (md, e) -> senderContext.runOnContext(v -> {
+          producer.send(new ProducerRecord<>(topic, body), (md, e) -> context.runOnContext(v -> {
             if (e == null) {
               acknowledged.complete();
             } else {
@@ -1029,20 +1033,29 @@ public final class KafkaBench {
     private final Vertx vertx;
     private final BenchOptions o;
     private final Buffer body = Payloads.json(100);
+    private final boolean twoLoops;
     private Context senderContext;
     private Context consumerContext;
     private Producer producer;
     private ConsumerLoop loop;
     private volatile Promise<Void> received;
 
-    StRtt(Vertx vertx, BenchOptions o) {
+    /**
+     * @param twoLoops whether the consumer loop runs on an event loop of its own. Otherwise it shares the sender's,
+     *                 as the producer and consumer of one verticle do: the poll thread then hands a record to the
+     *                 thread that sends the next, as the raw poll thread does, with no second hand-over between
+     *                 event loops that only this measurement's wait would need
+     */
+    StRtt(Vertx vertx, BenchOptions o, boolean twoLoops) {
       this.vertx = vertx;
       this.o = o;
+      this.twoLoops = twoLoops;
     }
 
     @Override
     public String label() {
-      return "kafka Producer.send + ConsumerLoop (RouteOptions defaults)";
+      return "kafka Producer.send + ConsumerLoop (RouteOptions defaults), "
+        + (twoLoops ? "each on its own event loop" : "on one event loop");
     }
 
     @Override
@@ -1051,7 +1064,7 @@ public final class KafkaBench {
       String topic = topic("rtt-st");
       createTopic(topic, 1);
       senderContext = Vx.newContext(vertx);
-      consumerContext = Vx.newContext(vertx);
+      consumerContext = twoLoops ? Vx.newContext(vertx) : senderContext;
       JsonObject config = streamtoolsConfig(0).put("KAFKA_GROUP_ID", "bench-rtt-st-" + UUID.randomUUID());
       producer = Vx.on(senderContext, () -> Future.succeededFuture(
         Transports.PRODUCERS.get(Transports.KAFKA).create(vertx, topic, config)));

@@ -101,7 +101,8 @@ public final class RabbitBench {
         + "vertx-rabbitmq-client used directly: what running amqp-client behind an event loop costs", Goal.none(),
         new VertxRabbitClientSides.Consume(vertx, o), new StConsume(vertx, o), false, BACKLOG_ROUNDS),
       new Comparison("rabbitmq.rtt", "100 B persistent, confirms: publish, then wait for the confirm and the "
-        + "delivery (acked), one at a time; prefetch 64" + same, Goal.throughput(0.90), new RawRtt(o),
+        + "delivery (acked), one at a time; prefetch 64; streamtools' producer and consumer loop share an event "
+        + "loop, as one verticle's do" + same, Goal.throughput(0.90), new RawRtt(o),
         new StRtt(vertx, o), true).inSlices(),
       new Comparison("rabbitmq.rtt.vertx-client", "100 B persistent, confirms, one at a time, as above; the raw side "
         + "is vertx-rabbitmq-client used directly: what running amqp-client behind an event loop costs", Goal.none(),
@@ -540,8 +541,7 @@ public final class RabbitBench {
     private final BenchOptions o;
     private final Buffer body = Payloads.json(100);
     private final String queue = queue("rtt-st");
-    private Context senderContext;
-    private Context consumerContext;
+    private Context context;
     private Producer producer;
     private ConsumerLoop loop;
     private volatile Promise<Void> received;
@@ -553,31 +553,32 @@ public final class RabbitBench {
 
     @Override
     public String label() {
-      return "rabbitmq Producer.send + ConsumerLoop (maxInFlight 64 = prefetch)";
+      return "rabbitmq Producer.send + ConsumerLoop (maxInFlight 64 = prefetch), on one event loop";
     }
 
     @Override
     public void open() throws Exception {
       Vx.requireTransport(Transports.RABBITMQ);
-      senderContext = Vx.newContext(vertx);
-      consumerContext = Vx.newContext(vertx);
-      loop = Vx.on(consumerContext, () -> Future.succeededFuture(
+      // one verticle's producer and consumer loop: the consumer's thread hands a delivery to the thread that sends
+      // the next, as the raw consumer does, with no hand-over between event loops that only this wait would need
+      context = Vx.newContext(vertx);
+      loop = Vx.on(context, () -> Future.succeededFuture(
         Transports.CONSUMER_LOOPS.get(Transports.RABBITMQ).create(vertx, queue, streamtoolsConfig())));
-      Vx.on(consumerContext, () -> loop.start(m -> {
+      Vx.on(context, () -> loop.start(m -> {
         Promise<Void> r = received;
         if (r != null) {
           r.tryComplete();
         }
         return Future.succeededFuture();
       }, RouteOptions.defaults().maxInFlight(64)));
-      producer = Vx.on(senderContext, () -> Future.succeededFuture(
+      producer = Vx.on(context, () -> Future.succeededFuture(
         Transports.PRODUCERS.get(Transports.RABBITMQ).create(vertx, queue, streamtoolsConfig())));
-      Vx.on(senderContext, producer::init);
+      Vx.on(context, producer::init);
     }
 
     @Override
     public RoundResult round(int index, long durationNanos) throws Exception {
-      return AsyncWindow.run(senderContext, 1, durationNanos, () -> {
+      return AsyncWindow.run(context, 1, durationNanos, () -> {
         Promise<Void> r = Promise.promise();
         received = r;
         return Future.all(producer.send(Message.builder().body(body).contentType(Message.APPLICATION_JSON)

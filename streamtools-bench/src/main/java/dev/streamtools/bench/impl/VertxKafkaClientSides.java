@@ -155,8 +155,7 @@ final class VertxKafkaClientSides {
     private final Vertx vertx;
     private final BenchOptions o;
     private final byte[] body = Payloads.json(100).getBytes();
-    private Context senderContext;
-    private Context consumerContext;
+    private Context context;
     private KafkaWriteStream<byte[], byte[]> producer;
     private KafkaReadStream<byte[], byte[]> consumer;
     private long commitTimer = -1;
@@ -171,19 +170,19 @@ final class VertxKafkaClientSides {
     @Override
     public String label() {
       return "vertx-kafka-client KafkaWriteStream.send + KafkaReadStream handler (poll 100 ms, commit every "
-        + KafkaBench.COMMIT_INTERVAL_MS + " ms); the record streamtools sends";
+        + KafkaBench.COMMIT_INTERVAL_MS + " ms), on one event loop; the record streamtools sends";
     }
 
     @Override
     public void open() throws Exception {
       topic = KafkaBench.topic("rtt-vertx");
       KafkaBench.createTopic(topic, 1);
-      senderContext = Vx.newContext(vertx);
-      consumerContext = Vx.newContext(vertx);
-      producer = Vx.on(senderContext, () -> Future.succeededFuture(
+      // one verticle's producer and consumer, as streamtools' side in kafka.rtt
+      context = Vx.newContext(vertx);
+      producer = Vx.on(context, () -> Future.succeededFuture(
         KafkaWriteStream.<byte[], byte[]>create(vertx, KafkaBench.producerProps(0), byte[].class, byte[].class)));
       CompletableFuture<Void> assigned = new CompletableFuture<>();
-      consumer = Vx.on(consumerContext, () -> {
+      consumer = Vx.on(context, () -> {
         KafkaReadStream<byte[], byte[]> s = KafkaReadStream.create(vertx,
           KafkaBench.consumerProps("bench-rtt-vertx-" + UUID.randomUUID()), byte[].class, byte[].class);
         Map<TopicPartition, OffsetAndMetadata> handled = new HashMap<>();
@@ -209,7 +208,7 @@ final class VertxKafkaClientSides {
 
     @Override
     public RoundResult round(int index, long durationNanos) throws Exception {
-      return AsyncWindow.run(senderContext, 1, durationNanos, () -> {
+      return AsyncWindow.run(context, 1, durationNanos, () -> {
         Promise<Void> r = Promise.promise();
         received = r;
         return Future.all(producer.send(KafkaBench.recordWithHeaders(topic, body)), r.future());
@@ -219,7 +218,7 @@ final class VertxKafkaClientSides {
     @Override
     public void close() throws Exception {
       if (consumer != null) {
-        Vx.on(consumerContext, () -> {
+        Vx.on(context, () -> {
           vertx.cancelTimer(commitTimer);
           return consumer.close();
         });

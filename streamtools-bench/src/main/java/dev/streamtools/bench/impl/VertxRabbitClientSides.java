@@ -113,8 +113,7 @@ final class VertxRabbitClientSides {
     private final BenchOptions o;
     private final Buffer body = Payloads.json(100);
     private final String queue = RabbitBench.queue("rtt-vertx");
-    private Context senderContext;
-    private Context consumerContext;
+    private Context context;
     private RabbitMQClient pubClient;
     private RabbitMQPublisher publisher;
     private RabbitMQClient subClient;
@@ -128,14 +127,14 @@ final class VertxRabbitClientSides {
     @Override
     public String label() {
       return "vertx-rabbitmq-client RabbitMQPublisher.publishConfirm + basicConsumer on its own connection, "
-        + "basicQos(64); each message with a new id, a timestamp and the timestamp_in_ms header";
+        + "basicQos(64), on one event loop; each message with a new id, a timestamp and the timestamp_in_ms header";
     }
 
     @Override
     public void open() throws Exception {
-      senderContext = Vx.newContext(vertx);
-      consumerContext = Vx.newContext(vertx);
-      subClient = Vx.on(consumerContext, () -> {
+      // one verticle's publisher and consumer, as streamtools' side in rabbitmq.rtt
+      context = Vx.newContext(vertx);
+      subClient = Vx.on(context, () -> {
         RabbitMQClient c = RabbitMQClient.create(vertx, options("rtt-vertx-sub"));
         return c.start()
           .compose(v -> c.queueDeclare(queue, true, false, false))
@@ -152,11 +151,11 @@ final class VertxRabbitClientSides {
             return c;
           });
       });
-      pubClient = Vx.on(senderContext, () -> {
+      pubClient = Vx.on(context, () -> {
         RabbitMQClient c = RabbitMQClient.create(vertx, options("rtt-vertx-pub"));
         return c.start().map(c);
       });
-      publisher = Vx.on(senderContext, () -> {
+      publisher = Vx.on(context, () -> {
         RabbitMQPublisher p = RabbitMQPublisher.create(vertx, pubClient, new RabbitMQPublisherOptions());
         return p.start().map(p);
       });
@@ -164,7 +163,7 @@ final class VertxRabbitClientSides {
 
     @Override
     public RoundResult round(int index, long durationNanos) throws Exception {
-      return AsyncWindow.run(senderContext, 1, durationNanos, () -> {
+      return AsyncWindow.run(context, 1, durationNanos, () -> {
         Promise<Void> r = Promise.promise();
         received = r;
         return Future.all(publisher.publishConfirm("", queue, RabbitBench.sameProperties(), body), r.future());
@@ -174,13 +173,13 @@ final class VertxRabbitClientSides {
     @Override
     public void close() throws Exception {
       if (publisher != null) {
-        Vx.on(senderContext, () -> publisher.stop());
+        Vx.on(context, () -> publisher.stop());
       }
       if (pubClient != null) {
-        Vx.on(senderContext, () -> pubClient.queueDelete(queue).transform(ar -> pubClient.stop()));
+        Vx.on(context, () -> pubClient.queueDelete(queue).transform(ar -> pubClient.stop()));
       }
       if (subClient != null) {
-        Vx.on(consumerContext, () -> subClient.stop());
+        Vx.on(context, () -> subClient.stop());
       }
     }
   }

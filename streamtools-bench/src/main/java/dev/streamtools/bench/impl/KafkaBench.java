@@ -131,7 +131,7 @@ public final class KafkaBench {
       new Comparison("kafka.produce.100B.threading", "100 B, " + produce + "; both sides are the raw client with the "
         + "record streamtools sends, the second (the streamtools column) threaded as streamtools' producer is: what "
         + "that threading alone costs the raw client, beside what kafka.produce.100B loses", Goal.none(),
-        new RawProduce(o, 100, 5, true), new EventLoopProduce(vertx, 100, 5), true).inSlices(),
+        new RawProduce(o, 100, 5, true), new RawProduce(o, 100, 5, true, vertx), true).inSlices(),
       new Comparison("kafka.produce.100B.bare", "100 B, " + produce + bare, Goal.none(),
         new RawProduce(o, 100, 5, false), new StProduce(vertx, o, 100, 5), true).inSlices(),
       new Comparison("kafka.produce.100B.vertx-client", "100 B, " + produce + "; the raw side is vertx-kafka-client "
@@ -397,24 +397,43 @@ public final class KafkaBench {
     return new ProducerRecord<>(topic, null, System.currentTimeMillis(), null, body, headers);
   }
 
+  /**
+   * The raw producer, its sends from a thread that keeps a semaphore window; or, given a Vert.x, threaded as
+   * streamtools' producer is, with none of its work: the sends start on an event loop, and each send's outcome comes
+   * back to that loop from the client's network thread through a {@link ContextInbox}, in batches, as streamtools'
+   * producer hands its acknowledgements over; there it completes the send's Future. So the loop both sends and
+   * completes, where the raw sending thread only sends and the network thread completes.
+   */
   private static final class RawProduce implements Side {
     private final BenchOptions o;
     private final byte[] body;
     private final int lingerMs;
     private final boolean sameRecord;
+    // event-loop threading only
+    private final Vertx vertx;
+    private Context context;
+    private ContextInbox outcomes;
     private KafkaProducer<byte[], byte[]> producer;
     private String topic;
 
     RawProduce(BenchOptions o, int size, int lingerMs, boolean sameRecord) {
+      this(o, size, lingerMs, sameRecord, null);
+    }
+
+    /** @param vertx the run's Vert.x, to send from one of its event loops; null: from the harness's thread */
+    RawProduce(BenchOptions o, int size, int lingerMs, boolean sameRecord, Vertx vertx) {
       this.o = o;
       this.body = Payloads.json(size).getBytes();
       this.lingerMs = lingerMs;
       this.sameRecord = sameRecord;
+      this.vertx = vertx;
     }
 
     @Override
     public String label() {
-      return "KafkaProducer<byte[],byte[]>.send with callback, semaphore window"
+      return "KafkaProducer<byte[],byte[]>.send with callback, "
+        + (vertx == null ? "semaphore window"
+          : "from one event loop, Future window; each outcome handed back to the loop through a ContextInbox")
         + (sameRecord ? "; each record with a new id header, the content-type header and a timestamp" : "");
     }
 
@@ -427,74 +446,32 @@ public final class KafkaBench {
 
     @Override
     public void open() throws Exception {
-      topic = topic("produce-raw");
+      topic = topic(vertx == null ? "produce-raw" : "produce-eventloop");
       createTopic(topic, PARTITIONS);
+      if (vertx != null) {
+        context = Vx.newContext(vertx);
+        outcomes = new ContextInbox(context);
+      }
       producer = new KafkaProducer<>(producerProps(lingerMs), new ByteArraySerializer(), new ByteArraySerializer());
     }
 
     @Override
     public RoundResult round(int index, long durationNanos) throws Exception {
+      if (vertx != null) {
+        return AsyncWindow.run(context, PRODUCE_WINDOW, durationNanos, () -> {
+          Promise<Void> sent = Promise.promise();
+          producer.send(record(), (md, e) -> outcomes.submit(() -> {
+            if (e == null) {
+              sent.complete();
+            } else {
+              sent.fail(e);
+            }
+          }));
+          return sent.future();
+        });
+      }
       return ThreadWindow.run(PRODUCE_WINDOW, durationNanos, done ->
         producer.send(record(), (md, e) -> done.accept(e)));
-    }
-
-    @Override
-    public void close() {
-      if (producer != null) {
-        producer.close(Duration.ofSeconds(30));
-      }
-    }
-  }
-
-  /**
-   * The raw producer threaded as streamtools' is, with none of its work: the sends start on an event loop, and each
-   * send's outcome comes back to that loop from the client's network thread through a {@link ContextInbox}, in
-   * batches, as streamtools' producer hands its acknowledgements over; there it completes the send's Future. So the
-   * loop both sends and completes, where the raw sending thread only sends and the network thread completes.
-   */
-  private static final class EventLoopProduce implements Side {
-    private final Vertx vertx;
-    private final byte[] body;
-    private final int lingerMs;
-    private Context context;
-    private ContextInbox outcomes;
-    private KafkaProducer<byte[], byte[]> producer;
-    private String topic;
-
-    EventLoopProduce(Vertx vertx, int size, int lingerMs) {
-      this.vertx = vertx;
-      this.body = Payloads.json(size).getBytes();
-      this.lingerMs = lingerMs;
-    }
-
-    @Override
-    public String label() {
-      return "KafkaProducer<byte[],byte[]>.send from one event loop, Future window; each outcome handed back to the "
-        + "loop through a ContextInbox; each record with a new id header, the content-type header and a timestamp";
-    }
-
-    @Override
-    public void open() throws Exception {
-      topic = topic("produce-eventloop");
-      createTopic(topic, PARTITIONS);
-      context = Vx.newContext(vertx);
-      outcomes = new ContextInbox(context);
-      producer = new KafkaProducer<>(producerProps(lingerMs), new ByteArraySerializer(), new ByteArraySerializer());
-    }
-
-    @Override
-    public RoundResult round(int index, long durationNanos) throws Exception {
-      return AsyncWindow.run(context, PRODUCE_WINDOW, durationNanos, () -> {
-        Promise<Void> sent = Promise.promise();
-        producer.send(recordWithHeaders(topic, body), (md, e) -> outcomes.submit(() -> {
-          if (e == null) {
-            sent.complete();
-          } else {
-            sent.fail(e);
-          }
-        }));
-        return sent.future();
-      });
     }
 
     @Override

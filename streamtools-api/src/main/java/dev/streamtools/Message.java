@@ -56,7 +56,7 @@ public final class Message {
 
   private Message(Builder b) {
     this(b.id != null ? b.id : randomId(), b.body != null ? b.body : Buffer.buffer(), b.contentType, b.key,
-      b.queue, b.correlationId, b.timestamp != null ? b.timestamp : Instant.now(),
+      b.queue, b.correlationId, b.timestamp != null ? b.timestamp : now(),
       b.headers == null || b.headers.isEmpty() ? Map.of() : Collections.unmodifiableMap(new LinkedHashMap<>(b.headers)));
   }
 
@@ -228,7 +228,10 @@ public final class Message {
     return wire == null ? correlationId : wire.headers().correlationId();
   }
 
-  /** @return when the message was created by its producer, or received when the protocol does not say */
+  /**
+   * @return when the message was created by its producer, or received when the protocol does not say; a message
+   *     built without one gets the current time to the millisecond, the precision every transport carries
+   */
   public Instant timestamp() {
     return wire == null ? timestamp : wire.timestamp();
   }
@@ -306,6 +309,13 @@ public final class Message {
   public String toString() {
     return "Message{id=" + id() + ", queue=" + queue + ", key=" + key() + ", contentType=" + contentType()
       + ", bytes=" + body().length() + ", headers=" + headers().keySet() + "}";
+  }
+
+  // To the millisecond, as every transport carries it (Kafka's record timestamp, the HTTP and AMQP headers), so a
+  // message reads the same after any of them; and Instant.now() cost a producer's event loop 30 ns more per
+  // message than the millisecond clock (async-profiler, kafka.produce.100B).
+  private static Instant now() {
+    return Instant.ofEpochMilli(System.currentTimeMillis());
   }
 
   // A version-4 UUID from ThreadLocalRandom: ids must be unique, not unpredictable, and UUID.randomUUID()'s

@@ -138,6 +138,7 @@ public abstract class TransportConformanceSuite {
       assertThat(got.header("x-test-header")).isEqualTo(expected.header("x-test-header"));
       assertThat(got.correlationId()).isEqualTo(expected.correlationId());
       assertThat(got.key()).isEqualTo(expected.key());
+      assertThat(got.timestamp()).as("timestamp of %s", got.id()).isEqualTo(expected.timestamp());
       assertThat(got.contentType()).startsWith(Message.APPLICATION_JSON);
       assertThat(got.queue()).isEqualTo(queue);
     }

@@ -65,15 +65,14 @@ public final class KafkaTopicProducer implements Producer {
 
   /**
    * One send, from {@link #send} or {@link #sendForResult} to its outcome; also the callback of its
-   * {@code KafkaProducer.send} and the task that takes the acknowledgement on the context (one object per send
-   * instead of three).
+   * {@code KafkaProducer.send}.
    *
    * <p>The client reports a refusal for want of metadata or memory by calling the callback before {@code send}
    * returns, on the calling thread: that is kept as a refusal, to offer the record again; every other outcome
    * goes to the context. A record is handed to the client again only after a refusal, so at most one outcome
    * is ever on its way to the context.
    */
-  private final class Outgoing<T> implements Callback, Runnable {
+  private final class Outgoing<T> implements Callback {
     final Message message;
     final ProducerRecord<byte[], byte[]> record;
     final Promise<T> result = Promise.promise();
@@ -89,9 +88,6 @@ public final class KafkaTopicProducer implements Producer {
     Thread sendingThread;
     boolean insideSend;
     TimeoutException refusal;
-    // the outcome, written by the client's thread before it submits this object to the context
-    RecordMetadata acknowledgement;
-    Exception failure;
 
     Outgoing(Message message, ProducerRecord<byte[], byte[]> record, Function<RecordMetadata, T> outcome) {
       this.message = message;
@@ -105,14 +101,10 @@ public final class KafkaTopicProducer implements Producer {
         refusal = (TimeoutException) error;
         return;
       }
-      acknowledgement = md;
-      failure = error;
-      acknowledgements.submit(this);
-    }
-
-    @Override
-    public void run() {
-      acknowledged(this, acknowledgement, failure);
+      // The outcome travels in a new object, not in this one's fields: when the client's thread wrote into this
+      // object, its cache line (shared with the send's Promise) had to travel back to the event loop's core before
+      // the loop could complete the send (BENCHMARKS.md, twenty-first session).
+      acknowledgements.submit(() -> acknowledged(this, md, error));
     }
   }
 

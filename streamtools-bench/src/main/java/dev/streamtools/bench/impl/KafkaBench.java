@@ -296,11 +296,20 @@ public final class KafkaBench {
     }
   }
 
+  /** A backlog fill's bound on one produce request, and on each record's delivery (retries included). */
+  private static final int FILL_REQUEST_TIMEOUT_MS = 10_000;
+  private static final int FILL_DELIVERY_TIMEOUT_MS = 20_000;
+
   /** Writes {@code count} records of 100 B, keyed by their sequence number, and waits for all acks. */
   static void fill(String topic, int count) throws Exception {
     byte[] body = Payloads.json(100).getBytes();
     AtomicReference<Exception> failure = new AtomicReference<>();
-    try (KafkaProducer<byte[], byte[]> p = new KafkaProducer<>(producerProps(5), new ByteArraySerializer(),
+    Properties props = producerProps(5);
+    // A fill takes a few seconds; one that met the broker's leader-election race (Backlog.name) retried until
+    // Kafka's default delivery timeout, 120 s, before a new topic could be filled.
+    props.put(ProducerConfig.REQUEST_TIMEOUT_MS_CONFIG, Integer.toString(FILL_REQUEST_TIMEOUT_MS));
+    props.put(ProducerConfig.DELIVERY_TIMEOUT_MS_CONFIG, Integer.toString(FILL_DELIVERY_TIMEOUT_MS));
+    try (KafkaProducer<byte[], byte[]> p = new KafkaProducer<>(props, new ByteArraySerializer(),
       new ByteArraySerializer())) {
       for (int i = 0; i < count; i++) {
         p.send(new ProducerRecord<>(topic, Integer.toString(i).getBytes(), body), (md, e) -> {
@@ -336,8 +345,8 @@ public final class KafkaBench {
           fill(t, count);
         } catch (Exception e) {
           // Seen once on the local broker: a produce to a topic created a moment before got NOT_LEADER_OR_FOLLOWER,
-          // then OUT_OF_ORDER_SEQUENCE_NUMBER on every retry until the delivery timeout. A new topic is filled
-          // instead; the broken one is deleted with the run's others.
+          // then OUT_OF_ORDER_SEQUENCE_NUMBER on every retry until the fill's delivery timeout. A new topic is
+          // filled instead; the broken one is deleted with the run's others.
           if (attempt == 2) {
             throw e;
           }

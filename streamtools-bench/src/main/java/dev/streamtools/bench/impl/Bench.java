@@ -67,6 +67,23 @@ public final class Bench {
     }
   }
 
+  /**
+   * @return where the broker keeps its data, when scripts/bench.sh had scripts/brokers.sh start it in a directory of
+   *     its own ({@code -Dbench.kafka.dataDir}), or "" for a broker that was already running
+   */
+  private static String kafkaDataDir() {
+    String dir = System.getProperty("bench.kafka.dataDir", "");
+    Path path = Path.of(dir);
+    if (dir.isEmpty() || !Files.exists(path.resolve("meta.properties"))) {
+      return "";
+    }
+    try {
+      return "; its data on " + Files.getFileStore(path).type() + ", " + dir;
+    } catch (IOException e) {
+      return "; its data in " + dir;
+    }
+  }
+
   /** @return the outcome; comparisons that cannot run are reported in it */
   public Outcome run() {
     String loadBefore = loadAverage();
@@ -156,6 +173,7 @@ public final class Bench {
     String kafka = System.getProperty("bench.kafka.version");
     if (kafka != null) {
       sb.append("Kafka broker ").append(kafka).append(" (single node KRaft, scripts/brokers.sh")
+        .append(kafkaDataDir())
         .append(kafkaBrokerWarmedUp ? String.format(Locale.ROOT,
           "; loaded %.0f s by the raw producer before its first comparison", options.kafkaWarmupSeconds) : "")
         .append("). ");

@@ -95,6 +95,12 @@ public final class KafkaBench {
    * against 461-556 k/s). With 64 MiB segments every round of both sides rolls a few, each fsync 1/16 the size.
    */
   static final int SEGMENT_BYTES = 64 << 20;
+  /**
+   * What each partition of a topic the comparisons write keeps ({@code retention.bytes}, checked every second by the
+   * broker scripts/brokers.sh starts): 4 segments. A 1 KB produce comparison writes some 10 GB, which the broker's
+   * data directory (tmpfs for the benchmark, see scripts/bench.sh) does not need to hold; a backlog topic keeps all.
+   */
+  static final long WRITTEN_TOPIC_RETENTION_BYTES = 4L * SEGMENT_BYTES;
 
   private KafkaBench() {
   }
@@ -226,12 +232,19 @@ public final class KafkaBench {
     return p;
   }
 
+  /** Creates a topic a comparison writes, keeping {@link #WRITTEN_TOPIC_RETENTION_BYTES} per partition. */
   static void createTopic(String topic, int partitions) throws Exception {
+    createTopic(topic, partitions, WRITTEN_TOPIC_RETENTION_BYTES);
+  }
+
+  /** @param retentionBytes what each partition keeps; -1: everything (a backlog the rounds read) */
+  static void createTopic(String topic, int partitions, long retentionBytes) throws Exception {
     Properties p = new Properties();
     p.put(AdminClientConfig.BOOTSTRAP_SERVERS_CONFIG, bootstrap());
     try (Admin admin = Admin.create(p)) {
       NewTopic nt = new NewTopic(topic, partitions, (short) 1)
-        .configs(Map.of(TopicConfig.SEGMENT_BYTES_CONFIG, Integer.toString(SEGMENT_BYTES)));
+        .configs(Map.of(TopicConfig.SEGMENT_BYTES_CONFIG, Integer.toString(SEGMENT_BYTES),
+          TopicConfig.RETENTION_BYTES_CONFIG, Long.toString(retentionBytes)));
       admin.createTopics(List.of(nt)).all().get(60, TimeUnit.SECONDS);
       // A produce that reached the broker before it knew itself leader got NOT_LEADER_OR_FOLLOWER, and the
       // idempotent producer's retries then OUT_OF_ORDER_SEQUENCE_NUMBER until the delivery timeout: wait until
@@ -339,7 +352,7 @@ public final class KafkaBench {
     synchronized String name() throws Exception {
       for (int attempt = 1; topic == null; attempt++) {
         String t = topic(what);
-        createTopic(t, PARTITIONS);
+        createTopic(t, PARTITIONS, -1);
         long t0 = System.nanoTime();
         try {
           fill(t, count);

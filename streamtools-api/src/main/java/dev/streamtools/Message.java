@@ -312,8 +312,8 @@ public final class Message {
   }
 
   // To the millisecond, as every transport carries it (Kafka's record timestamp, the HTTP and AMQP headers), so a
-  // message reads the same after any of them; and Instant.now() cost a producer's event loop 30 ns more per
-  // message than the millisecond clock (async-profiler, kafka.produce.100B).
+  // message reads the same after any of them; and the millisecond clock is cheaper: 27 ns per message on a
+  // producer's event loop, against Instant.now()'s 38 (async-profiler, kafka.produce.100B).
   private static Instant now() {
     return Instant.ofEpochMilli(System.currentTimeMillis());
   }

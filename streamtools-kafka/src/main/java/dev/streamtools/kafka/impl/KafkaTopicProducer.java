@@ -28,7 +28,6 @@ import java.time.Duration;
 import java.util.ArrayDeque;
 import java.util.Map;
 import java.util.concurrent.TimeUnit;
-import java.util.concurrent.atomic.AtomicInteger;
 import java.util.function.Function;
 
 /**
@@ -58,7 +57,6 @@ public final class KafkaTopicProducer implements Producer {
   private final String topic;
   private final KafkaClientConfig config;
   private final Context context;
-  private final AtomicInteger unacknowledged = new AtomicInteger();
   private final io.vertx.core.Closeable closeHook = completion -> close().onComplete(completion);
 
   private final ContextInbox acknowledgements;
@@ -109,6 +107,8 @@ public final class KafkaTopicProducer implements Producer {
   }
 
   // touched only on the context
+  // sends accepted and neither acknowledged nor failed yet, for close()'s report
+  private int unacknowledged;
   private final ArrayDeque<Runnable> waitingForInit = new ArrayDeque<>();
   private final ArrayDeque<Outgoing<?>> waitingForRoom = new ArrayDeque<>();
   private long roomTimer = -1;
@@ -246,9 +246,15 @@ public final class KafkaTopicProducer implements Producer {
       return Future.failedFuture(new SendException(Transports.KAFKA, topic, message.id(),
         "cannot build the record: " + e, e));
     }
-    unacknowledged.incrementAndGet();
+    if (Vertx.currentContext() == context && producer != null) {
+      // a send from the producer's own context once it started, the common case: no task to hand over
+      unacknowledged++;
+      send(o, options);
+      return o.result.future();
+    }
     // Everything goes through the context, so sends made one after the other reach Kafka in that order.
     onContext(() -> {
+      unacknowledged++;
       if (producer != null) {
         send(o, options);
         return;
@@ -259,7 +265,7 @@ public final class KafkaTopicProducer implements Producer {
           send(o, options);
         } else {
           Throwable cause = initialized == null ? null : initialized.cause();
-          unacknowledged.decrementAndGet();
+          unacknowledged--;
           o.result.tryFail(new SendException(Transports.KAFKA, topic, message.id(), "producer could not start: "
             + (cause == null ? "closed" : cause.getMessage()), cause));
         }
@@ -336,7 +342,7 @@ public final class KafkaTopicProducer implements Producer {
       if (o.result.future().isComplete()) {
         // its send timed out while it waited: it was never handed to Kafka and is not sent
         waitingForRoom.poll();
-        unacknowledged.decrementAndGet();
+        unacknowledged--;
         continue;
       }
       if (handOver(o)) {
@@ -375,7 +381,7 @@ public final class KafkaTopicProducer implements Producer {
   }
 
   private void neverHandedOver(Outgoing<?> o, String why) {
-    unacknowledged.decrementAndGet();
+    unacknowledged--;
     if (o.timer != -1) {
       vertx.cancelTimer(o.timer);
     }
@@ -383,7 +389,7 @@ public final class KafkaTopicProducer implements Producer {
   }
 
   private <T> void acknowledged(Outgoing<T> o, RecordMetadata md, Exception error) {
-    unacknowledged.decrementAndGet();
+    unacknowledged--;
     if (o.timer != -1) {
       vertx.cancelTimer(o.timer);
     }
@@ -469,7 +475,7 @@ public final class KafkaTopicProducer implements Producer {
         return Future.succeededFuture();
       })
       .map(v -> {
-        int unfinished = unacknowledged.get();
+        int unfinished = unacknowledged;
         if (unfinished > 0) {
           LOG.warn("[kafka queue '{}'] producer closed with {} send(s) not acknowledged within {} ms; they fail",
             topic, unfinished, timeout);

@@ -47,17 +47,22 @@ final class KafkaWire {
     if (m.correlationId() != null) {
       headers.add(MessageHeaders.CORRELATION_ID, utf8(m.correlationId()));
     }
-    m.headers().forEach((k, v) -> {
-      if (!isReserved(k)) {
-        headers.add(k, utf8(v));
-      }
-    });
-    extraHeaders.forEach((k, v) -> {
-      if (!isReserved(k)) {
-        headers.remove(k);
-        headers.add(k, utf8(v));
-      }
-    });
+    // Most messages have no headers of their own: forEach on an empty Map.of() still allocates an iterator
+    if (!m.headers().isEmpty()) {
+      m.headers().forEach((k, v) -> {
+        if (!isReserved(k)) {
+          headers.add(k, utf8(v));
+        }
+      });
+    }
+    if (!extraHeaders.isEmpty()) {
+      extraHeaders.forEach((k, v) -> {
+        if (!isReserved(k)) {
+          headers.remove(k);
+          headers.add(k, utf8(v));
+        }
+      });
+    }
     return new ProducerRecord<>(topic, partition, m.timestamp().toEpochMilli(), key == null ? null : utf8(key),
       Bodies.array(m.body()), headers);
   }

@@ -16,6 +16,8 @@ public final class ComparisonResult {
   String rawFailure;
   String streamtoolsFailure;
   int warmupRounds;
+  String rawCounters;
+  String streamtoolsCounters;
 
   ComparisonResult(Comparison comparison) {
     this.comparison = comparison;
@@ -51,6 +53,29 @@ public final class ComparisonResult {
   /** @return why the streamtools side did not run, or {@code null} */
   public String streamtoolsFailure() {
     return streamtoolsFailure;
+  }
+
+  /** @return what the raw side's client counted over the measured rounds ({@link Side#clientCounters()}) */
+  public String rawCounters() {
+    return rawCounters;
+  }
+
+  /** @return what the streamtools side's client counted over the measured rounds */
+  public String streamtoolsCounters() {
+    return streamtoolsCounters;
+  }
+
+  /**
+   * @return what the clients counted over the measured rounds, as "raw ...; streamtools ...", leaving out a side
+   *     that counted nothing; {@code null} when neither did
+   */
+  public String clientCounters() {
+    if (rawCounters == null && streamtoolsCounters == null) {
+      return null;
+    }
+    return (rawCounters != null ? "raw " + rawCounters : "")
+      + (rawCounters != null && streamtoolsCounters != null ? "; " : "")
+      + (streamtoolsCounters != null ? "streamtools " + streamtoolsCounters : "");
   }
 
   /** @return whether both sides have rounds to compare */

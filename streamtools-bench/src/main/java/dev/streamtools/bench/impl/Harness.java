@@ -84,9 +84,17 @@ public final class Harness {
           pairMillis);
       }
     }
+    // what the warm-up did is not what the report says
+    counters(c.raw(), r.rawFailure);
+    counters(c.streamtools(), r.streamtoolsFailure);
     int rounds = c.rounds(options.rounds);
     for (int i = 0; i < rounds; i++, index++) {
       pair(c, r, "round " + (i + 1), index, i % 2 == 0, true);
+    }
+    r.rawCounters = counters(c.raw(), r.rawFailure);
+    r.streamtoolsCounters = counters(c.streamtools(), r.streamtoolsFailure);
+    if (r.clientCounters() != null) {
+      progress.printf("   the clients' counters over the measured rounds: %s%n", r.clientCounters());
     }
     if (!options.side.equals("streamtools")) {
       close(c.raw());
@@ -99,6 +107,18 @@ public final class Harness {
         r.medianRatio(), r.worstRatio(), r.p99Ratio(), r.errors() > 0 ? ", " + r.errors() + " FAILED OPERATIONS" : "");
     }
     return r;
+  }
+
+  /** @return {@link Side#clientCounters()} of a side that runs, or null (also when asking fails) */
+  private String counters(Side side, String failure) {
+    if (failure != null) {
+      return null;
+    }
+    try {
+      return side.clientCounters();
+    } catch (RuntimeException e) {
+      return "unknown (" + describe(e) + ")";
+    }
   }
 
   private String open(Side side) {

@@ -31,8 +31,14 @@ import org.apache.kafka.common.errors.UnknownTopicOrPartitionException;
 import org.apache.kafka.common.header.internals.RecordHeaders;
 import org.apache.kafka.common.serialization.ByteArrayDeserializer;
 import org.apache.kafka.common.serialization.ByteArraySerializer;
+import org.apache.kafka.common.utils.Sanitizer;
 
+import javax.management.JMException;
+import javax.management.MBeanServer;
+import javax.management.MalformedObjectNameException;
+import javax.management.ObjectName;
 import java.io.PrintStream;
+import java.lang.management.ManagementFactory;
 import java.nio.charset.StandardCharsets;
 import java.time.Duration;
 import java.util.HashMap;
@@ -409,6 +415,43 @@ public final class KafkaBench {
     }
   }
 
+  /**
+   * A producer's own counters, read from the MBean the Kafka client registers under its {@code client.id}, so
+   * that streamtools' producer, whose client the benchmark cannot reach, is read as the raw one is.
+   */
+  static final class ProducerCounters {
+    private final ObjectName mbean;
+    private double records;
+    private double requests;
+
+    /** @param clientId the producer's {@code client.id} */
+    ProducerCounters(String clientId) {
+      try {
+        this.mbean = new ObjectName("kafka.producer:type=producer-metrics,client-id=" + Sanitizer.jmxSanitize(clientId));
+      } catch (MalformedObjectNameException e) {
+        throw new IllegalArgumentException("client.id " + clientId + " cannot name an MBean", e);
+      }
+    }
+
+    /** @return the records sent and the produce requests that carried them since the previous call */
+    String sinceLastCall() {
+      MBeanServer server = ManagementFactory.getPlatformMBeanServer();
+      double recordsNow;
+      double requestsNow;
+      try {
+        recordsNow = (Double) server.getAttribute(mbean, "record-send-total");
+        requestsNow = (Double) server.getAttribute(mbean, "request-total");
+      } catch (JMException e) {
+        throw new IllegalStateException("the producer's counters " + mbean + " cannot be read", e);
+      }
+      double r = recordsNow - records;
+      double q = requestsNow - requests;
+      records = recordsNow;
+      requests = requestsNow;
+      return String.format(Locale.ROOT, "%.1f records per request (%.0f records in %.0f requests)", r / q, r, q);
+    }
+  }
+
   /** @return the record streamtools sends for a message: a new message-id header, content-type, timestamp */
   static ProducerRecord<byte[], byte[]> recordWithHeaders(String topic, byte[] body) {
     RecordHeaders headers = new RecordHeaders();
@@ -436,6 +479,7 @@ public final class KafkaBench {
     private Context context;
     private ContextInbox outcomes;
     private KafkaProducer<byte[], byte[]> producer;
+    private ProducerCounters counters;
     private String topic;
 
     RawProduce(BenchOptions o, int size, int lingerMs, boolean sameRecord) {
@@ -474,7 +518,15 @@ public final class KafkaBench {
         context = Vx.newContext(vertx);
         outcomes = new ContextInbox(context);
       }
-      producer = new KafkaProducer<>(producerProps(lingerMs), new ByteArraySerializer(), new ByteArraySerializer());
+      Properties props = producerProps(lingerMs);
+      props.put(ProducerConfig.CLIENT_ID_CONFIG, topic);
+      producer = new KafkaProducer<>(props, new ByteArraySerializer(), new ByteArraySerializer());
+      counters = new ProducerCounters(topic);
+    }
+
+    @Override
+    public String clientCounters() {
+      return counters.sinceLastCall();
     }
 
     @Override
@@ -511,6 +563,7 @@ public final class KafkaBench {
     private final int lingerMs;
     private Context context;
     private Producer producer;
+    private ProducerCounters counters;
 
     StProduce(Vertx vertx, BenchOptions o, int size, int lingerMs) {
       this.vertx = vertx;
@@ -530,9 +583,16 @@ public final class KafkaBench {
       String topic = topic("produce-st");
       createTopic(topic, PARTITIONS);
       context = Vx.newContext(vertx);
+      JsonObject config = streamtoolsConfig(lingerMs).put("kafka.producer." + ProducerConfig.CLIENT_ID_CONFIG, topic);
       producer = Vx.on(context, () -> Future.succeededFuture(
-        Transports.PRODUCERS.get(Transports.KAFKA).create(vertx, topic, streamtoolsConfig(lingerMs))));
+        Transports.PRODUCERS.get(Transports.KAFKA).create(vertx, topic, config)));
       Vx.on(context, producer::init);
+      counters = new ProducerCounters(topic);
+    }
+
+    @Override
+    public String clientCounters() {
+      return counters.sinceLastCall();
     }
 
     @Override

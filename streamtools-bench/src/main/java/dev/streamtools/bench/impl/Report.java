@@ -73,7 +73,11 @@ public final class Report {
     for (ComparisonResult r : results) {
       sb.append("- `").append(r.comparison().name()).append("`: ").append(r.comparison().settings())
         .append(". Raw: ").append(r.rawLabel).append(". Streamtools: ").append(r.streamtoolsLabel)
-        .append(". Warm-up rounds per side: ").append(r.warmupRounds()).append(".\n");
+        .append(". Warm-up rounds per side: ").append(r.warmupRounds()).append('.');
+      if (r.clientCounters() != null) {
+        sb.append(" The clients' counters over the measured rounds: ").append(r.clientCounters()).append('.');
+      }
+      sb.append('\n');
     }
     return sb.toString();
   }

@@ -27,6 +27,18 @@ public interface Side {
   RoundResult round(int index, long durationNanos) throws Exception;
 
   /**
+   * What the side's client library counted about its own work since the previous call (since {@link #open()} on
+   * the first): the harness calls it once the warm-up ends, to discard what the warm-up did, and once the measured
+   * rounds end, for the report. The Kafka producers say how many records each produce request carried, which
+   * decides what the broker spends per record.
+   *
+   * @return a short phrase, or {@code null} when the side has nothing to say
+   */
+  default String clientCounters() {
+    return null;
+  }
+
+  /**
    * Releases what {@link #open()} took.
    *
    * @throws Exception if closing fails

@@ -64,6 +64,27 @@ class HarnessWarmupTest {
     assertThat(r.raw()).hasSize(5);
   }
 
+  @Test
+  void theClientsCountersCoverTheMeasuredRoundsOnly() {
+    // counts the rounds since it was last asked, as a Kafka producer's counters count its requests
+    AtomicInteger roundsSinceAsked = new AtomicInteger();
+    Side raw = new FakeSide(index -> roundsSinceAsked.incrementAndGet()) {
+      @Override
+      public String clientCounters() {
+        return roundsSinceAsked.getAndSet(0) + " rounds";
+      }
+    };
+    Comparison c = new Comparison("fake", "a fake comparison", Goal.none(), raw, new FakeSide(index -> { }), false);
+    ComparisonResult r = new Harness(options(3, 3), new PrintStream(progress, true, StandardCharsets.UTF_8),
+      jitMillis::get, () -> -1).run(c);
+
+    assertThat(r.rawCounters()).isEqualTo("5 rounds");
+    assertThat(r.streamtoolsCounters()).isNull();
+    assertThat(progress.toString(StandardCharsets.UTF_8))
+      .contains("the clients' counters over the measured rounds: raw 5 rounds\n");
+    assertThat(Report.settings(List.of(r))).contains("The clients' counters over the measured rounds: raw 5 rounds.");
+  }
+
   private static BenchOptions options(int warmup, int warmupMax) {
     return BenchOptions.parse("--warmup", Integer.toString(warmup), "--warmup-max", Integer.toString(warmupMax),
       "--rounds", "5");
@@ -83,7 +104,7 @@ class HarnessWarmupTest {
       .run(c);
   }
 
-  private static final class FakeSide implements Side {
+  private static class FakeSide implements Side {
     private final IntConsumer duringRound;
 
     FakeSide(IntConsumer duringRound) {

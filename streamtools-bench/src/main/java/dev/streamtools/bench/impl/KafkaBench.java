@@ -111,6 +111,12 @@ public final class KafkaBench {
   private KafkaBench() {
   }
 
+  private static String threading(String comparison) {
+    return "; both sides are the raw client with the record streamtools sends, the second (the streamtools column) "
+      + "threaded as streamtools' producer is: what that threading alone costs the raw client, beside what "
+      + comparison + " loses";
+  }
+
   static String bootstrap() {
     String b = System.getenv("KAFKA_BOOTSTRAP_SERVERS");
     return b == null || b.isBlank() ? "127.0.0.1:9092" : b;
@@ -140,10 +146,10 @@ public final class KafkaBench {
         new RawProduce(o, 100, 5, true), new RawProduce(o, 100, 5, true), true).inSlices(),
       new Comparison("kafka.produce.1KB.raw-vs-raw", "1 KB, " + produce + aa, Goal.none(),
         new RawProduce(o, 1024, 5, true), new RawProduce(o, 1024, 5, true), true).inSlices(),
-      new Comparison("kafka.produce.100B.threading", "100 B, " + produce + "; both sides are the raw client with the "
-        + "record streamtools sends, the second (the streamtools column) threaded as streamtools' producer is: what "
-        + "that threading alone costs the raw client, beside what kafka.produce.100B loses", Goal.none(),
-        new RawProduce(o, 100, 5, true), new RawProduce(o, 100, 5, true, vertx), true).inSlices(),
+      new Comparison("kafka.produce.100B.threading", "100 B, " + produce + threading("kafka.produce.100B"),
+        Goal.none(), new RawProduce(o, 100, 5, true), new RawProduce(o, 100, 5, true, vertx), true).inSlices(),
+      new Comparison("kafka.produce.1KB.threading", "1 KB, " + produce + threading("kafka.produce.1KB"),
+        Goal.none(), new RawProduce(o, 1024, 5, true), new RawProduce(o, 1024, 5, true, vertx), true).inSlices(),
       new Comparison("kafka.produce.100B.bare", "100 B, " + produce + bare, Goal.none(),
         new RawProduce(o, 100, 5, false), new StProduce(vertx, o, 100, 5), true).inSlices(),
       new Comparison("kafka.produce.100B.vertx-client", "100 B, " + produce + "; the raw side is vertx-kafka-client "

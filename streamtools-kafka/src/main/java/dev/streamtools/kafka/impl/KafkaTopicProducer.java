@@ -73,7 +73,7 @@ public final class KafkaTopicProducer implements Producer {
   private final class Outgoing<T> implements Callback {
     final Message message;
     final ProducerRecord<byte[], byte[]> record;
-    final Promise<T> result = Promise.promise();
+    final Promise<T> result;
     // what the Future completes with, from the broker's acknowledgement
     final Function<RecordMetadata, T> outcome;
     // when it started to wait (for the producer to start, or for room), for max.block.ms; the clock is read only
@@ -87,9 +87,11 @@ public final class KafkaTopicProducer implements Producer {
     boolean insideSend;
     TimeoutException refusal;
 
-    Outgoing(Message message, ProducerRecord<byte[], byte[]> record, Function<RecordMetadata, T> outcome) {
+    Outgoing(Message message, ProducerRecord<byte[], byte[]> record, Promise<T> result,
+             Function<RecordMetadata, T> outcome) {
       this.message = message;
       this.record = record;
+      this.result = result;
       this.outcome = outcome;
     }
 
@@ -99,10 +101,14 @@ public final class KafkaTopicProducer implements Producer {
         refusal = (TimeoutException) error;
         return;
       }
-      // The outcome travels in a new object, not in this one's fields: when the client's thread wrote into this
-      // object, its cache line (shared with the send's Promise) had to travel back to the event loop's core before
-      // the loop could complete the send (BENCHMARKS.md, twenty-first session).
-      acknowledgements.submit(() -> acknowledged(this, md, error));
+      // The outcome travels in a new object, with what the loop needs to complete the send read here: the loop then
+      // reaches the send's Promise without reading this object, which has left its core's caches by the time the
+      // broker answers (a miss per send; BENCHMARKS.md, twenty-second session). Writing the outcome into this object
+      // instead made its cache line travel back to the loop's core (twenty-first session).
+      Promise<T> promise = result;
+      Function<RecordMetadata, T> complete = outcome;
+      long sendTimer = timer;
+      acknowledgements.submit(() -> acknowledged(this, promise, complete, sendTimer, md, error));
     }
   }
 
@@ -238,14 +244,17 @@ public final class KafkaTopicProducer implements Producer {
         null));
     }
     String key = options.key() != null ? options.key() : message.key();
-    Outgoing<T> o;
+    // made before the record, so that the record's objects lie between this Promise, which the loop writes when
+    // the send completes, and the Outgoing, which the client's thread reads then: not on one cache line
+    Promise<T> result = Promise.promise();
+    ProducerRecord<byte[], byte[]> record;
     try {
-      o = new Outgoing<>(message, KafkaWire.record(topic, message, key, options.partition(), options.headers()),
-        outcome);
+      record = KafkaWire.record(topic, message, key, options.partition(), options.headers());
     } catch (RuntimeException e) {
       return Future.failedFuture(new SendException(Transports.KAFKA, topic, message.id(),
         "cannot build the record: " + e, e));
     }
+    Outgoing<T> o = new Outgoing<>(message, record, result, outcome);
     if (Vertx.currentContext() == context && producer != null) {
       // a send from the producer's own context once it started, the common case: no task to hand over
       unacknowledged++;
@@ -389,14 +398,20 @@ public final class KafkaTopicProducer implements Producer {
   }
 
   private <T> void acknowledged(Outgoing<T> o, RecordMetadata md, Exception error) {
+    acknowledged(o, o.result, o.outcome, o.timer, md, error);
+  }
+
+  // reads o only for a failure
+  private <T> void acknowledged(Outgoing<T> o, Promise<T> result, Function<RecordMetadata, T> outcome, long timer,
+                                RecordMetadata md, Exception error) {
     unacknowledged--;
-    if (o.timer != -1) {
-      vertx.cancelTimer(o.timer);
+    if (timer != -1) {
+      vertx.cancelTimer(timer);
     }
     if (error == null) {
-      o.result.tryComplete(o.outcome.apply(md));
+      result.tryComplete(outcome.apply(md));
     } else {
-      o.result.tryFail(new SendException(Transports.KAFKA, topic, o.message.id(), describe(error), error));
+      result.tryFail(new SendException(Transports.KAFKA, topic, o.message.id(), describe(error), error));
     }
     if (!waitingForRoom.isEmpty() && !offerAfterAcknowledgements) {
       // an acknowledged batch frees buffer.memory: offer the waiting records once this burst is done

@@ -433,7 +433,8 @@ public final class KafkaBench {
     /** @param clientId the producer's {@code client.id} */
     ProducerCounters(String clientId) {
       try {
-        this.mbean = new ObjectName("kafka.producer:type=producer-metrics,client-id=" + Sanitizer.jmxSanitize(clientId));
+        this.mbean = new ObjectName("kafka.producer:type=producer-metrics,client-id="
+          + Sanitizer.jmxSanitize(clientId));
       } catch (MalformedObjectNameException e) {
         throw new IllegalArgumentException("client.id " + clientId + " cannot name an MBean", e);
       }

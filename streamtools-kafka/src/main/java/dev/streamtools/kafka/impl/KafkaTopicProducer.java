@@ -79,6 +79,8 @@ public final class KafkaTopicProducer implements Producer {
     // when it started to wait (for the producer to start, or for room), for max.block.ms; the clock is read only
     // for a record that waits: reading it for every send was 4% of a producer's event loop
     long waitingSince = -1;
+    // the send timeout's timer: set before the record is first offered to the client, so the client's thread,
+    // which reads it in onCompletion, sees it through the client's own locking
     long timer = -1;
     boolean handedToKafka;
     TimeoutException lastRefusal;

@@ -44,7 +44,10 @@ public final class Message {
   private final String key;
   private final String queue;
   private final String correlationId;
+  // null for a message stamped when it was built: its millisecond clock reading is kept instead, and the Instant
+  // made when timestamp() is read (a transport that only wants the milliseconds makes none once compiled)
   private final Instant timestamp;
+  private final long timestampMillis;
   private final Map<String, String> headers;
   // A received message's other fields are decoded from its record when first read: the fields above are null
   // then (queue aside), and wire decodes and keeps them.
@@ -54,15 +57,14 @@ public final class Message {
     ReceivedMessages.install(Message::new);
   }
 
-  private Message(Builder b) {
-    this(b.id != null ? b.id : randomId(), b.body != null ? b.body : Buffer.buffer(), b.contentType, b.key,
-      b.queue, b.correlationId, b.timestamp != null ? b.timestamp : now(),
-      b.headers == null || b.headers.isEmpty() ? Map.of() : Collections.unmodifiableMap(new LinkedHashMap<>(b.headers)));
-  }
-
   // The with... copies of fields other than the headers share the (unmodifiable) header map.
   private Message(String id, Buffer body, String contentType, String key, String queue, String correlationId,
                   Instant timestamp, Map<String, String> headers) {
+    this(id, body, contentType, key, queue, correlationId, timestamp, 0, headers);
+  }
+
+  private Message(String id, Buffer body, String contentType, String key, String queue, String correlationId,
+                  Instant timestamp, long timestampMillis, Map<String, String> headers) {
     this.id = id;
     this.body = body;
     this.contentType = contentType;
@@ -70,6 +72,7 @@ public final class Message {
     this.queue = queue;
     this.correlationId = correlationId;
     this.timestamp = timestamp;
+    this.timestampMillis = timestampMillis;
     this.headers = headers;
     this.wire = null;
   }
@@ -82,6 +85,7 @@ public final class Message {
     this.queue = queue;
     this.correlationId = null;
     this.timestamp = null;
+    this.timestampMillis = 0;
     this.headers = null;
     this.wire = wire;
   }
@@ -233,7 +237,10 @@ public final class Message {
    *     built without one gets the current time to the millisecond, the precision every transport carries
    */
   public Instant timestamp() {
-    return wire == null ? timestamp : wire.timestamp();
+    if (wire != null) {
+      return wire.timestamp();
+    }
+    return timestamp != null ? timestamp : Instant.ofEpochMilli(timestampMillis);
   }
 
   /**
@@ -309,13 +316,6 @@ public final class Message {
   public String toString() {
     return "Message{id=" + id() + ", queue=" + queue + ", key=" + key() + ", contentType=" + contentType()
       + ", bytes=" + body().length() + ", headers=" + headers().keySet() + "}";
-  }
-
-  // To the millisecond, as every transport carries it (Kafka's record timestamp, the HTTP and AMQP headers), so a
-  // message reads the same after any of them; and the millisecond clock is cheaper: 27 ns per message on a
-  // producer's event loop, against Instant.now()'s 38 (async-profiler, kafka.produce.100B).
-  private static Instant now() {
-    return Instant.ofEpochMilli(System.currentTimeMillis());
   }
 
   // A version-4 UUID from ThreadLocalRandom: ids must be unique, not unpredictable, and UUID.randomUUID()'s
@@ -446,7 +446,18 @@ public final class Message {
 
     /** @return the message */
     public Message build() {
-      return new Message(this);
+      // The fields are read here, not in a Message constructor that takes the builder: a small build() is inlined
+      // where the builder is used, and the builder then needs no object (it was 48 of the bytes each Kafka send
+      // made: BENCHMARKS.md, twenty-third session). The time is to the millisecond, as every transport carries it
+      // (Kafka's record timestamp, the HTTP and AMQP headers), so a message reads the same after any of them; and
+      // the millisecond clock is cheaper than Instant.now() (27 ns per message on a producer's event loop, against
+      // 38; async-profiler, kafka.produce.100B).
+      return new Message(id != null ? id : randomId(), body != null ? body : Buffer.buffer(), contentType, key,
+        queue, correlationId, timestamp, timestamp != null ? 0 : System.currentTimeMillis(), copyOf(headers));
+    }
+
+    private static Map<String, String> copyOf(Map<String, String> headers) {
+      return headers == null || headers.isEmpty() ? Map.of() : Collections.unmodifiableMap(new LinkedHashMap<>(headers));
     }
   }
 }

@@ -5,6 +5,8 @@ import io.vertx.core.json.JsonArray;
 import io.vertx.core.json.JsonObject;
 import org.junit.jupiter.api.Test;
 
+import java.time.Instant;
+import java.time.temporal.ChronoUnit;
 import java.util.Map;
 
 import static org.assertj.core.api.Assertions.assertThat;
@@ -88,5 +90,21 @@ class MessageTest {
     assertThat(copy.json().getInteger("n")).isEqualTo(1);
     assertThat(original.queue()).isNull();
     assertThat(original.withKey(null).key()).isNull();
+  }
+
+  @Test
+  void aBuiltMessageIsStampedToTheMillisecondOnceAndAGivenTimestampIsKeptAsGiven() {
+    Instant before = Instant.now().truncatedTo(ChronoUnit.MILLIS);
+    Message stamped = Message.text("x");
+    Instant after = Instant.now();
+
+    assertThat(stamped.timestamp()).isBetween(before, after).isEqualTo(stamped.timestamp())
+      .isEqualTo(stamped.timestamp().truncatedTo(ChronoUnit.MILLIS));
+    assertThat(stamped.withKey("k").timestamp()).isEqualTo(stamped.timestamp());
+
+    Instant given = Instant.parse("2026-12-05T10:15:30.123456789Z");
+    Message dated = Message.builder().timestamp(given).build();
+    assertThat(dated.timestamp()).isEqualTo(given);
+    assertThat(dated.toBuilder().build().timestamp()).isEqualTo(given);
   }
 }

@@ -62,63 +62,91 @@ public final class KafkaTopicProducer implements Producer {
   private final ContextInbox acknowledgements;
 
   /**
-   * One send, from {@link #send} or {@link #sendForResult} to its outcome; also the callback of its
-   * {@code KafkaProducer.send}.
+   * The callback of one send's {@code KafkaProducer.send}: what completing the send needs, and no more, as the
+   * client's thread reads it when the broker answers, long after the event loop made it. A send that the client
+   * takes at once, the common case, makes no other object of this producer's.
    *
    * <p>The client reports a refusal for want of metadata or memory by calling the callback before {@code send}
    * returns, on the calling thread: that is kept as a refusal, to offer the record again; every other outcome
    * goes to the context. A record is handed to the client again only after a refusal, so at most one outcome
    * is ever on its way to the context.
    */
-  private final class Outgoing<T> implements Callback {
+  private final class Acknowledgement<T> implements Callback {
+    // the producer's, held here so that the client's thread reads no field of the producer, whose fields the loop
+    // writes on every send: the line they share would travel between the two cores twice per send
+    final ContextInbox inbox = acknowledgements;
     final Message message;
-    final ProducerRecord<byte[], byte[]> record;
     final Promise<T> result;
     // what the Future completes with, from the broker's acknowledgement
     final Function<RecordMetadata, T> outcome;
-    // when it started to wait (for the producer to start, or for room), for max.block.ms; the clock is read only
-    // for a record that waits: reading it for every send was 4% of a producer's event loop
-    long waitingSince = -1;
-    // the send timeout's timer: set before the record is first offered to the client, so the client's thread,
-    // which reads it in onCompletion, sees it through the client's own locking
+    // the send timeout's timer: set before the record is first offered to the client, so the client's thread, which
+    // reads it in onCompletion, sees it through the client's own locking
     long timer = -1;
-    boolean handedToKafka;
-    TimeoutException lastRefusal;
-    // the current KafkaProducer.send call, and what it reported from inside it
-    Thread sendingThread;
-    boolean insideSend;
-    TimeoutException refusal;
 
-    Outgoing(Message message, ProducerRecord<byte[], byte[]> record, Promise<T> result,
-             Function<RecordMetadata, T> outcome) {
+    Acknowledgement(Message message, Promise<T> result, Function<RecordMetadata, T> outcome) {
       this.message = message;
-      this.record = record;
       this.result = result;
       this.outcome = outcome;
     }
 
     @Override
     public void onCompletion(RecordMetadata md, Exception error) {
-      if (error instanceof TimeoutException && Thread.currentThread() == sendingThread && insideSend) {
+      // sendingThread is the client's thread only inside send; read stale, it is another thread or null
+      if (error instanceof TimeoutException && Thread.currentThread() == sendingThread) {
         refusal = (TimeoutException) error;
         return;
       }
-      // The outcome travels in a new object, with what the loop needs to complete the send read here: the loop then
-      // reaches the send's Promise without reading this object, which has left its core's caches by the time the
-      // broker answers (a miss per send; BENCHMARKS.md, twenty-second session). Writing the outcome into this object
-      // instead made its cache line travel back to the loop's core (twenty-first session).
+      // The outcome is made here, and travels with the Promise in an event that holds only what the loop needs to
+      // complete the send: the loop then reads neither this object, which has left its core's caches by the time
+      // the broker answers, nor a second cache line of a larger event (a miss each per send; BENCHMARKS.md,
+      // twenty-second and twenty-third sessions). The outcome reads only md and the immutable message.
       Promise<T> promise = result;
-      Function<RecordMetadata, T> complete = outcome;
       long sendTimer = timer;
-      acknowledgements.submit(() -> acknowledged(this, promise, complete, sendTimer, md, error));
+      if (error != null) {
+        SendException failure = failure(message, error);
+        inbox.submit(() -> failed(promise, failure, sendTimer));
+      } else {
+        T value = outcome.apply(md);
+        if (sendTimer == -1) {
+          inbox.submit(() -> succeeded(promise, value));
+        } else {
+          inbox.submit(() -> succeeded(promise, value, sendTimer));
+        }
+      }
     }
   }
+
+  /**
+   * A send the client did not take at once: it waits for the producer to start or for room in the client, or has
+   * a timeout of its own.
+   */
+  private static final class Outgoing {
+    final ProducerRecord<byte[], byte[]> record;
+    final Acknowledgement<?> acknowledgement;
+    // when it started to wait (for the producer to start, or for room), for max.block.ms
+    long waitingSince = -1;
+    boolean handedToKafka;
+    TimeoutException lastRefusal;
+
+    Outgoing(ProducerRecord<byte[], byte[]> record, Acknowledgement<?> acknowledgement) {
+      this.record = record;
+      this.acknowledgement = acknowledgement;
+    }
+
+    Promise<?> result() {
+      return acknowledgement.result;
+    }
+  }
+
+  // written and read on the context, inside KafkaProducer.send, and read by an acknowledgement's callback
+  private Thread sendingThread;
+  private TimeoutException refusal;
 
   // touched only on the context
   // sends accepted and neither acknowledged nor failed yet, for close()'s report
   private int unacknowledged;
   private final ArrayDeque<Runnable> waitingForInit = new ArrayDeque<>();
-  private final ArrayDeque<Outgoing<?>> waitingForRoom = new ArrayDeque<>();
+  private final ArrayDeque<Outgoing> waitingForRoom = new ArrayDeque<>();
   private long roomTimer = -1;
   private boolean offerAfterAcknowledgements;
   private long retryDelayMillis = 1;
@@ -229,7 +257,8 @@ public final class KafkaTopicProducer implements Producer {
 
   @Override
   public Future<SendResult> sendForResult(Message message, SendOptions options) {
-    return submit(message, options, md -> new SendResult(Transports.KAFKA, topic, message.id(), md.partition(),
+    String queue = topic; // the outcome runs on the client's thread, which reads no field of this producer
+    return submit(message, options, md -> new SendResult(Transports.KAFKA, queue, message.id(), md.partition(),
       md.hasOffset() ? md.offset() : -1L));
   }
 
@@ -256,13 +285,21 @@ public final class KafkaTopicProducer implements Producer {
       return Future.failedFuture(new SendException(Transports.KAFKA, topic, message.id(),
         "cannot build the record: " + e, e));
     }
-    Outgoing<T> o = new Outgoing<>(message, record, result, outcome);
-    if (Vertx.currentContext() == context && producer != null) {
-      // a send from the producer's own context once it started, the common case: no task to hand over
+    Acknowledgement<T> ack = new Acknowledgement<>(message, result, outcome);
+    if (Vertx.currentContext() == context && producer != null && options.timeout() == null
+        && waitingForRoom.isEmpty()) {
+      // a send from the producer's own context once it started, the common case: no task to hand over, and
+      // nothing more to make unless the client refuses the record
       unacknowledged++;
-      send(o, options);
-      return o.result.future();
+      TimeoutException refused = offer(record, ack);
+      if (refused != null) {
+        Outgoing o = new Outgoing(record, ack);
+        o.lastRefusal = refused;
+        waitToOffer(o);
+      }
+      return result.future();
     }
+    Outgoing o = new Outgoing(record, ack);
     // Everything goes through the context, so sends made one after the other reach Kafka in that order.
     onContext(() -> {
       unacknowledged++;
@@ -277,7 +314,7 @@ public final class KafkaTopicProducer implements Producer {
         } else {
           Throwable cause = initialized == null ? null : initialized.cause();
           unacknowledged--;
-          o.result.tryFail(new SendException(Transports.KAFKA, topic, message.id(), "producer could not start: "
+          result.tryFail(new SendException(Transports.KAFKA, topic, message.id(), "producer could not start: "
             + (cause == null ? "closed" : cause.getMessage()), cause));
         }
       });
@@ -287,7 +324,7 @@ public final class KafkaTopicProducer implements Producer {
         startOnContext();
       }
     });
-    return o.result.future();
+    return result.future();
   }
 
   private void onContext(Runnable action) {
@@ -298,11 +335,12 @@ public final class KafkaTopicProducer implements Producer {
     }
   }
 
-  private void send(Outgoing<?> o, SendOptions options) {
+  private void send(Outgoing o, SendOptions options) {
+    Acknowledgement<?> ack = o.acknowledgement;
     if (options.timeout() != null) {
       long millis = Math.max(1, options.timeout().toMillis());
-      o.timer = vertx.setTimer(millis, id -> o.result.tryFail(new SendException(Transports.KAFKA, topic,
-        o.message.id(), o.handedToKafka
+      ack.timer = vertx.setTimer(millis, id -> ack.result.tryFail(new SendException(Transports.KAFKA, topic,
+        ack.message.id(), o.handedToKafka
           ? "the broker did not acknowledge within " + millis + " ms (the record may still be written later; "
             + "Kafka's own bound is delivery.timeout.ms)"
           : "not handed to the Kafka producer within " + millis + " ms (" + waitingFor(o) + "); it is not sent",
@@ -311,6 +349,10 @@ public final class KafkaTopicProducer implements Producer {
     if (waitingForRoom.isEmpty() && handOver(o)) {
       return;
     }
+    waitToOffer(o);
+  }
+
+  private void waitToOffer(Outgoing o) {
     if (o.waitingSince < 0) {
       o.waitingSince = System.nanoTime();
     }
@@ -319,26 +361,34 @@ public final class KafkaTopicProducer implements Producer {
   }
 
   /** @return false if the client has no room for the record yet (topic metadata, buffer.memory) */
-  private boolean handOver(Outgoing<?> o) {
-    o.sendingThread = Thread.currentThread();
-    o.refusal = null;
-    o.insideSend = true;
-    try {
-      producer.send(o.record, o);
-    } catch (RuntimeException e) {
-      // what send throws instead of reporting to the callback (closed producer, interrupted, serializer)
-      o.handedToKafka = true;
-      acknowledged(o, null, e);
-      return true;
-    } finally {
-      o.insideSend = false;
-    }
-    if (o.refusal != null) {
-      o.lastRefusal = o.refusal;
+  private boolean handOver(Outgoing o) {
+    TimeoutException refused = offer(o.record, o.acknowledgement);
+    if (refused != null) {
+      o.lastRefusal = refused;
       return false;
     }
     o.handedToKafka = true;
     return true;
+  }
+
+  /**
+   * Offers a record to the client.
+   *
+   * @return the client's refusal for want of metadata or memory, or null when it took the record (or failed it)
+   */
+  private TimeoutException offer(ProducerRecord<byte[], byte[]> record, Acknowledgement<?> ack) {
+    refusal = null;
+    sendingThread = Thread.currentThread();
+    try {
+      producer.send(record, ack);
+    } catch (RuntimeException e) {
+      // what send throws instead of reporting to the callback (closed producer, interrupted, serializer)
+      failed(ack.result, failure(ack.message, e), ack.timer);
+      return null;
+    } finally {
+      sendingThread = null;
+    }
+    return refusal;
   }
 
   /** Offers the waiting records again, in order, until the client refuses one. */
@@ -348,9 +398,9 @@ public final class KafkaTopicProducer implements Producer {
       roomTimer = -1;
     }
     offerAfterAcknowledgements = false;
-    Outgoing<?> o;
+    Outgoing o;
     while ((o = waitingForRoom.peek()) != null) {
-      if (o.result.future().isComplete()) {
+      if (o.result().future().isComplete()) {
         // its send timed out while it waited: it was never handed to Kafka and is not sent
         waitingForRoom.poll();
         unacknowledged--;
@@ -383,7 +433,7 @@ public final class KafkaTopicProducer implements Producer {
     }
   }
 
-  private static String waitingFor(Outgoing<?> o) {
+  private static String waitingFor(Outgoing o) {
     if (o.lastRefusal instanceof BufferExhaustedException) {
       return "buffer.memory was full";
     }
@@ -391,30 +441,42 @@ public final class KafkaTopicProducer implements Producer {
     return "the topic's metadata was not available" + (metadataError == null ? "" : " (" + metadataError + ")");
   }
 
-  private void neverHandedOver(Outgoing<?> o, String why) {
+  private void neverHandedOver(Outgoing o, String why) {
     unacknowledged--;
-    if (o.timer != -1) {
-      vertx.cancelTimer(o.timer);
+    Acknowledgement<?> ack = o.acknowledgement;
+    if (ack.timer != -1) {
+      vertx.cancelTimer(ack.timer);
     }
-    o.result.tryFail(new SendException(Transports.KAFKA, topic, o.message.id(), why, o.lastRefusal));
+    ack.result.tryFail(new SendException(Transports.KAFKA, topic, ack.message.id(), why, o.lastRefusal));
   }
 
-  private <T> void acknowledged(Outgoing<T> o, RecordMetadata md, Exception error) {
-    acknowledged(o, o.result, o.outcome, o.timer, md, error);
+  // the events of a send's outcome, on the context
+
+  private <T> void succeeded(Promise<T> result, T value) {
+    unacknowledged--;
+    result.tryComplete(value);
+    afterAcknowledgement();
   }
 
-  // reads o only for a failure
-  private <T> void acknowledged(Outgoing<T> o, Promise<T> result, Function<RecordMetadata, T> outcome, long timer,
-                                RecordMetadata md, Exception error) {
+  private <T> void succeeded(Promise<T> result, T value, long timer) {
+    vertx.cancelTimer(timer);
+    succeeded(result, value);
+  }
+
+  private void failed(Promise<?> result, SendException failure, long timer) {
     unacknowledged--;
     if (timer != -1) {
       vertx.cancelTimer(timer);
     }
-    if (error == null) {
-      result.tryComplete(outcome.apply(md));
-    } else {
-      result.tryFail(new SendException(Transports.KAFKA, topic, o.message.id(), describe(error), error));
-    }
+    result.tryFail(failure);
+    afterAcknowledgement();
+  }
+
+  private SendException failure(Message message, Exception error) {
+    return new SendException(Transports.KAFKA, topic, message.id(), describe(error), error);
+  }
+
+  private void afterAcknowledgement() {
     if (!waitingForRoom.isEmpty() && !offerAfterAcknowledgements) {
       // an acknowledged batch frees buffer.memory: offer the waiting records once this burst is done
       offerAfterAcknowledgements = true;
@@ -472,7 +534,7 @@ public final class KafkaTopicProducer implements Producer {
     long timeout = config.closeTimeoutMillis();
     long start = System.nanoTime();
     long giveUp = vertx.setTimer(timeout, id -> {
-      Outgoing<?> o;
+      Outgoing o;
       while ((o = waitingForRoom.poll()) != null) {
         neverHandedOver(o, "the producer closed before the record could be handed to it (" + waitingFor(o) + ")");
       }

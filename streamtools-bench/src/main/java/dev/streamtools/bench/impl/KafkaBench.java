@@ -117,6 +117,11 @@ public final class KafkaBench {
       + comparison + " loses";
   }
 
+  private static String eventLoop(String comparison) {
+    return "; the raw side is the raw client with the record streamtools sends, threaded as streamtools' producer is "
+      + "(as the second side of " + comparison + ".threading): what streamtools' producer costs beyond that threading";
+  }
+
   static String bootstrap() {
     String b = System.getenv("KAFKA_BOOTSTRAP_SERVERS");
     return b == null || b.isBlank() ? "127.0.0.1:9092" : b;
@@ -150,6 +155,10 @@ public final class KafkaBench {
         Goal.none(), new RawProduce(o, 100, 5, true), new RawProduce(o, 100, 5, true, vertx), true).inSlices(),
       new Comparison("kafka.produce.1KB.threading", "1 KB, " + produce + threading("kafka.produce.1KB"),
         Goal.none(), new RawProduce(o, 1024, 5, true), new RawProduce(o, 1024, 5, true, vertx), true).inSlices(),
+      new Comparison("kafka.produce.100B.eventloop", "100 B, " + produce + eventLoop("kafka.produce.100B"),
+        Goal.none(), new RawProduce(o, 100, 5, true, vertx), new StProduce(vertx, o, 100, 5), true).inSlices(),
+      new Comparison("kafka.produce.1KB.eventloop", "1 KB, " + produce + eventLoop("kafka.produce.1KB"),
+        Goal.none(), new RawProduce(o, 1024, 5, true, vertx), new StProduce(vertx, o, 1024, 5), true).inSlices(),
       new Comparison("kafka.produce.100B.bare", "100 B, " + produce + bare, Goal.none(),
         new RawProduce(o, 100, 5, false), new StProduce(vertx, o, 100, 5), true).inSlices(),
       new Comparison("kafka.produce.100B.vertx-client", "100 B, " + produce + "; the raw side is vertx-kafka-client "

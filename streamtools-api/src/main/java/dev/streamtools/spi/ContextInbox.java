@@ -27,9 +27,9 @@ public final class ContextInbox {
 
   private final Context context;
   // One consumer, the context, whose tasks never overlap: an array queue for many producers and one consumer, with
-  // no node per event and its two ends on separate cache lines. The ConcurrentLinkedQueue it replaces cost each
-  // Kafka acknowledgement 32 ns on the client's thread and 16 on the loop, against 18 and 3 (BENCHMARKS.md,
-  // twenty-third session).
+  // no node per event and its two ends on separate cache lines. With the ConcurrentLinkedQueue it replaces, submit
+  // cost each Kafka acknowledgement 32 ns on the client's thread and the poll 16 on the loop; now 13 and 3
+  // (BENCHMARKS.md, twenty-third session).
   private final Queue<Runnable> events = new MpscUnboundedVarHandleArrayQueue<>(QUEUE_CHUNK);
   private final AtomicBoolean scheduled = new AtomicBoolean();
 

@@ -22,7 +22,7 @@ public final class Bench {
 
   private final BenchOptions options;
   private final PrintStream progress;
-  // whether the raw producer loaded the Kafka broker before the run's first Kafka comparison, for the report
+  // whether the two producers loaded the Kafka broker before the run's first Kafka comparison, for the report
   private boolean kafkaBrokerWarmedUp;
 
   /**
@@ -104,7 +104,7 @@ public final class Bench {
         if (options.selected(c.name())) {
           if (!kafkaWarmUpTried && c.name().startsWith("kafka")) {
             kafkaWarmUpTried = true;
-            kafkaBrokerWarmedUp = KafkaBench.warmBroker(options, progress);
+            kafkaBrokerWarmedUp = KafkaBench.warmBroker(vertx, options, progress);
           }
           results.add(harness.run(c));
           KafkaBench.deleteTopics(progress, false); // the comparison's own; nothing to do when it made none
@@ -175,7 +175,7 @@ public final class Bench {
       sb.append("Kafka broker ").append(kafka).append(" (single node KRaft, scripts/brokers.sh")
         .append(kafkaDataDir())
         .append(kafkaBrokerWarmedUp ? String.format(Locale.ROOT,
-          "; loaded %.0f s by the raw producer before its first comparison", options.kafkaWarmupSeconds) : "")
+          "; loaded %.0f s by the raw and streamtools producers in turns before its first comparison", options.kafkaWarmupSeconds) : "")
         .append("). ");
     }
     sb.append("\n\nThroughput is the median over measured rounds; ratio = streamtools/raw per pair of rounds "

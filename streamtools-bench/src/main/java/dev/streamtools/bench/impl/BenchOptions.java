@@ -32,7 +32,7 @@ public final class BenchOptions {
   public List<String> skip = new ArrayList<>();
   /** How long the stall scenarios hold the handler. */
   public double stallSeconds = 60;
-  /** How long the raw producer loads the Kafka broker before the first Kafka comparison; 0: not at all. */
+  /** How long the two producers load the Kafka broker, in turns, before the first Kafka comparison; 0: not at all. */
   public double kafkaWarmupSeconds = 30;
   /** Records in the Kafka backlog each consume round reads. */
   public int kafkaBacklog = 2_000_000;
@@ -110,8 +110,9 @@ public final class BenchOptions {
       "                       rabbitmq, stall, or full names such as kafka.produce.100B)",
       "  --skip a,b           leave these out",
       "  --stall-seconds S    how long the stall scenarios hold the handler [60]",
-      "  --kafka-warmup S     load the Kafka broker this long with the raw producer before the first Kafka",
-      "                       comparison, as a broker just started runs slower for its first minute [30]",
+      "  --kafka-warmup S     load the Kafka broker this long with the raw and streamtools producers, in turns,",
+      "                       before the first Kafka comparison, as a broker just started runs slower for its",
+      "                       first minute and the JIT compiles for what runs first [30]",
       "  --kafka-backlog N    records per Kafka consume round [2000000]",
       "  --rmq-backlog N      messages per RabbitMQ consume round [50000]",
       "  --stall-backlog N    backlog of the stall scenarios [100000]",

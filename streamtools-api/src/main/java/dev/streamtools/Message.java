@@ -457,7 +457,8 @@ public final class Message {
     }
 
     private static Map<String, String> copyOf(Map<String, String> headers) {
-      return headers == null || headers.isEmpty() ? Map.of() : Collections.unmodifiableMap(new LinkedHashMap<>(headers));
+      return headers == null || headers.isEmpty() ? Map.of()
+        : Collections.unmodifiableMap(new LinkedHashMap<>(headers));
     }
   }
 }

@@ -174,8 +174,8 @@ public final class Bench {
     if (kafka != null) {
       sb.append("Kafka broker ").append(kafka).append(" (single node KRaft, scripts/brokers.sh")
         .append(kafkaDataDir())
-        .append(kafkaBrokerWarmedUp ? String.format(Locale.ROOT,
-          "; loaded %.0f s by the raw and streamtools producers in turns before its first comparison", options.kafkaWarmupSeconds) : "")
+        .append(kafkaBrokerWarmedUp ? String.format(Locale.ROOT, "; loaded %.0f s by the raw and streamtools "
+          + "producers in turns before its first comparison", options.kafkaWarmupSeconds) : "")
         .append("). ");
     }
     sb.append("\n\nThroughput is the median over measured rounds; ratio = streamtools/raw per pair of rounds "

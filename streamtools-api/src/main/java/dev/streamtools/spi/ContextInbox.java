@@ -52,6 +52,10 @@ public final class ContextInbox {
    */
   public void submit(Runnable event) {
     events.add(event);
+    scheduleDrain();
+  }
+
+  private void scheduleDrain() {
     // read before the compare-and-set, which would otherwise take the flag's cache line from the loop on every
     // event of a burst: a drain that cleared the flag reads the queue after it, and the queue's producer index is
     // written (by a compare-and-set) before this read, so the drain finds the event or this read finds the flag clear
@@ -72,9 +76,7 @@ public final class ContextInbox {
       }
       // events that submit more events (a send retried as soon as it fails) would keep the event loop here
       if (++ran == MAX_EVENTS_PER_DRAIN && !events.isEmpty()) {
-        if (!scheduled.get() && scheduled.compareAndSet(false, true)) {
-          context.runOnContext(v -> drain());
-        }
+        scheduleDrain();
         return;
       }
     }

@@ -5,6 +5,7 @@ import com.rabbitmq.client.Channel;
 import com.rabbitmq.client.Connection;
 import com.rabbitmq.client.ConnectionFactory;
 import dev.streamtools.ConsumerLoop;
+import dev.streamtools.FailurePolicy;
 import dev.streamtools.Message;
 import dev.streamtools.Producer;
 import dev.streamtools.RouteOptions;
@@ -20,6 +21,7 @@ import org.slf4j.LoggerFactory;
 
 import java.io.IOException;
 import java.util.Date;
+import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.UUID;
@@ -58,6 +60,8 @@ public final class RabbitBench {
    * rounds land in different modes gives 0.4 or 2.5; with five pairs the median was left to which pairs split.
    */
   static final int BACKLOG_ROUNDS = 11;
+  /** The queue argument that makes a classic queue store its messages in version 2's format. */
+  static final Map<String, Object> CLASSIC_V2 = Map.of("x-queue-version", 2);
   static final AMQP.BasicProperties PERSISTENT_JSON = new AMQP.BasicProperties.Builder().deliveryMode(2)
     .contentType("application/json").build();
   /** The header carrying the timestamp's milliseconds (RabbitMQ's message-timestamp plugin's name). */
@@ -100,6 +104,10 @@ public final class RabbitBench {
       new Comparison("rabbitmq.consume.vertx-client", "the backlog above and as many rounds; the raw side is "
         + "vertx-rabbitmq-client used directly: what running amqp-client behind an event loop costs", Goal.none(),
         new VertxRabbitClientSides.Consume(vertx, o), new StConsume(vertx, o), false, BACKLOG_ROUNDS),
+      new Comparison("rabbitmq.consume.classic-v2", "the backlog above and as many rounds, both queues classic queues "
+        + "of version 2 (x-queue-version 2: RabbitMQ 3.13's default storage and 4.x's only one), which this broker "
+        + "drains at one rate", Goal.none(), new RawConsume(o, CLASSIC_V2), new StConsume(vertx, o, CLASSIC_V2),
+        false, BACKLOG_ROUNDS),
       new Comparison("rabbitmq.rtt", "100 B persistent, confirms: publish, then wait for the confirm and the "
         + "delivery (acked), one at a time; prefetch 64; streamtools' producer and consumer loop share an event "
         + "loop, as one verticle's do" + same, Goal.throughput(0.90), new RawRtt(o),
@@ -346,10 +354,16 @@ public final class RabbitBench {
   private static final class RawConsume implements Side {
     private final BenchOptions o;
     private final String queue = queue("consume-raw");
+    private final Map<String, Object> queueArguments;
     private Connection connection;
 
     RawConsume(BenchOptions o) {
+      this(o, Map.of());
+    }
+
+    RawConsume(BenchOptions o, Map<String, Object> queueArguments) {
       this.o = o;
+      this.queueArguments = queueArguments;
     }
 
     @Override
@@ -362,7 +376,7 @@ public final class RabbitBench {
     public void open() throws Exception {
       connection = connect("consume");
       Channel ch = connection.createChannel();
-      ch.queueDeclare(queue, true, false, false, null);
+      ch.queueDeclare(queue, true, false, false, queueArguments);
       ch.close();
     }
 
@@ -412,12 +426,22 @@ public final class RabbitBench {
     private final Vertx vertx;
     private final BenchOptions o;
     private final String queue = queue("consume-st");
+    private final Map<String, Object> queueArguments;
     private Context context;
     private Connection connection;
 
     StConsume(Vertx vertx, BenchOptions o) {
+      this(vertx, o, Map.of());
+    }
+
+    /**
+     * @param queueArguments arguments of the queue besides the dead-lettering streamtools declares it with; if
+     *     any, the queue is declared here with both, and the consumer loop uses it as it finds it
+     */
+    StConsume(Vertx vertx, BenchOptions o, Map<String, Object> queueArguments) {
       this.vertx = vertx;
       this.o = o;
+      this.queueArguments = queueArguments;
     }
 
     @Override
@@ -430,6 +454,14 @@ public final class RabbitBench {
       Vx.requireTransport(Transports.RABBITMQ);
       connection = connect("consume-fill");
       context = Vx.newContext(vertx);
+      if (!queueArguments.isEmpty()) {
+        Map<String, Object> args = new HashMap<>(queueArguments);
+        args.put("x-dead-letter-exchange", "");
+        args.put("x-dead-letter-routing-key", queue + FailurePolicy.DEAD_LETTER_SUFFIX);
+        Channel ch = connection.createChannel();
+        ch.queueDeclare(queue, true, false, false, args);
+        ch.close();
+      }
     }
 
     @Override

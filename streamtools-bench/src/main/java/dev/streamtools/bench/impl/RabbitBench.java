@@ -105,9 +105,9 @@ public final class RabbitBench {
         + "vertx-rabbitmq-client used directly: what running amqp-client behind an event loop costs", Goal.none(),
         new VertxRabbitClientSides.Consume(vertx, o), new StConsume(vertx, o), false, BACKLOG_ROUNDS),
       new Comparison("rabbitmq.consume.classic-v2", "the backlog above and as many rounds, both queues classic queues "
-        + "of version 2 (x-queue-version 2: RabbitMQ 3.13's default storage and 4.x's only one), which this broker "
-        + "drains at one rate", Goal.none(), new RawConsume(o, CLASSIC_V2), new StConsume(vertx, o, CLASSIC_V2),
-        false, BACKLOG_ROUNDS),
+        + "of version 2 (x-queue-version 2: the storage RabbitMQ recommends from 3.13 and the only one from 4.3), "
+        + "which this broker drains at one rate", Goal.none(), new RawConsume(o, CLASSIC_V2),
+        new StConsume(vertx, o, CLASSIC_V2), false, BACKLOG_ROUNDS),
       new Comparison("rabbitmq.rtt", "100 B persistent, confirms: publish, then wait for the confirm and the "
         + "delivery (acked), one at a time; prefetch 64; streamtools' producer and consumer loop share an event "
         + "loop, as one verticle's do" + same, Goal.throughput(0.90), new RawRtt(o),

@@ -166,6 +166,13 @@ public final class RabbitBench {
     return c;
   }
 
+  /** Declares a durable queue on a channel of its own, closed afterwards. */
+  static void declareDurable(Connection c, String queue, Map<String, Object> arguments) throws Exception {
+    try (Channel ch = c.createChannel()) {
+      ch.queueDeclare(queue, true, false, false, arguments);
+    }
+  }
+
   /** Deletes queues, each on its own channel: a missing queue may close the channel it was deleted on. */
   static void deleteQuietly(Connection c, String... queues) {
     for (String q : queues) {
@@ -375,9 +382,7 @@ public final class RabbitBench {
     @Override
     public void open() throws Exception {
       connection = connect("consume");
-      Channel ch = connection.createChannel();
-      ch.queueDeclare(queue, true, false, false, queueArguments);
-      ch.close();
+      declareDurable(connection, queue, queueArguments);
     }
 
     @Override
@@ -458,9 +463,7 @@ public final class RabbitBench {
         Map<String, Object> args = new HashMap<>(queueArguments);
         args.put("x-dead-letter-exchange", "");
         args.put("x-dead-letter-routing-key", queue + FailurePolicy.DEAD_LETTER_SUFFIX);
-        Channel ch = connection.createChannel();
-        ch.queueDeclare(queue, true, false, false, args);
-        ch.close();
+        declareDurable(connection, queue, args);
       }
     }
 

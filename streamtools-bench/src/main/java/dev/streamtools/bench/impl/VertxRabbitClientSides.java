@@ -1,6 +1,5 @@
 package dev.streamtools.bench.impl;
 
-import com.rabbitmq.client.Channel;
 import com.rabbitmq.client.Connection;
 import com.rabbitmq.client.ConnectionFactory;
 import io.vertx.core.Context;
@@ -14,6 +13,7 @@ import io.vertx.rabbitmq.RabbitMQOptions;
 import io.vertx.rabbitmq.RabbitMQPublisher;
 import io.vertx.rabbitmq.RabbitMQPublisherOptions;
 
+import java.util.Map;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.TimeUnit;
 
@@ -56,9 +56,7 @@ final class VertxRabbitClientSides {
     @Override
     public void open() throws Exception {
       fillConnection = RabbitBench.connect("consume-vertx-fill");
-      Channel ch = fillConnection.createChannel();
-      ch.queueDeclare(queue, true, false, false, null);
-      ch.close();
+      RabbitBench.declareDurable(fillConnection, queue, Map.of());
       context = Vx.newContext(vertx);
     }
 
